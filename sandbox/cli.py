@@ -1,0 +1,134 @@
+"""Command line: ``python -m sandbox [--tcp HOST:PORT] [--http HOST:PORT] [--data-dir DIR |
+--in-memory]``.
+
+Prints one ready line when both fronts accept connections, stops cleanly on SIGINT or
+SIGTERM, and restarts in place on SIGHUP (same PID and ports, state reloaded from disk), so
+a notebook can show what survives a restart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from sandbox import __version__
+from sandbox.app import Sandbox
+from sandbox.storage.metadata import CorruptMetadata
+from sandbox.storage.segments import CorruptLog
+
+log = logging.getLogger("sandbox")
+
+
+def address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT (e.g. 127.0.0.1:8090), got {text!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="A pure-Python server that speaks Apache Iggy 0.9.0's binary TCP protocol "
+                    "and HTTP REST API, for the course and its tests. The root user is "
+                    "IGGY_ROOT_USERNAME / IGGY_ROOT_PASSWORD (iggy / iggy when unset).")
+    parser.add_argument("--tcp", type=address, default=("127.0.0.1", 8090), metavar="HOST:PORT",
+                        help="binary protocol address (default 127.0.0.1:8090; port 0 picks "
+                             "a free one)")
+    parser.add_argument("--http", type=address, default=("127.0.0.1", 3000),
+                        metavar="HOST:PORT", help="HTTP API address (default 127.0.0.1:3000)")
+    storage = parser.add_mutually_exclusive_group()
+    storage.add_argument("--data-dir", type=Path, default=Path(".sandbox-data"),
+                         help="where streams, messages, users and offsets are kept "
+                              "(default .sandbox-data)")
+    storage.add_argument("--in-memory", action="store_true",
+                         help="keep nothing: all state is lost when the server stops")
+    parser.add_argument("--cleaner-interval", type=float, default=60.0, metavar="SECONDS",
+                        help="how often expired and over-size segments are deleted "
+                             "(default 60, as Iggy)")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="log verbosity on stderr (default INFO)")
+    args = parser.parse_args(argv)
+    if args.cleaner_interval <= 0:
+        parser.error("--cleaner-interval must be a positive number of seconds")
+    return args
+
+
+def root_credentials() -> tuple[str, str]:
+    username = os.environ.get("IGGY_ROOT_USERNAME")
+    password = os.environ.get("IGGY_ROOT_PASSWORD")
+    if (username is None) != (password is None):
+        raise SystemExit("error: set both IGGY_ROOT_USERNAME and IGGY_ROOT_PASSWORD, or neither "
+                         "(then the root user is iggy / iggy)")
+    return username or "iggy", password or "iggy"
+
+
+def warn_if_exposed(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        log.warning("listening on %s, beyond this machine: the default credentials (iggy/iggy) "
+                    "are public knowledge; set IGGY_ROOT_USERNAME and IGGY_ROOT_PASSWORD", host)
+
+
+async def serve(args: argparse.Namespace) -> bool:
+    """Run until a stop signal; True when SIGHUP asked for a restart."""
+    data_dir = None if args.in_memory else args.data_dir.resolve()
+    sandbox = Sandbox(data_dir, *root_credentials(), cleaner_interval=args.cleaner_interval)
+    await sandbox.start(args.tcp, args.http)
+    for host in {args.tcp[0], args.http[0]}:
+        warn_if_exposed(host)
+    print(f"iggy-sandbox ready tcp={sandbox.system.tcp_address} "
+          f"http=http://{sandbox.system.http_address} data={data_dir or 'in-memory'}",
+          flush=True)
+    log.info("Iggy sandbox %s serving (Ctrl+C to stop)", __version__)
+    stop = asyncio.Event()
+    restart = False
+
+    def on_signal(signum: int) -> None:
+        nonlocal restart
+        restart = signum == signal.SIGHUP
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, on_signal, signum)
+    await stop.wait()
+    log.info("restarting" if restart else "stopping")
+    if restart:
+        args.tcp = address(sandbox.system.tcp_address)
+        args.http = address(sandbox.system.http_address)
+    await sandbox.stop()
+    return restart
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        restart = asyncio.run(serve(args))
+    except (CorruptMetadata, CorruptLog) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: cannot start the sandbox: {error}. Is another server already using "
+              "that port? Pick others with --tcp/--http.", file=sys.stderr)
+        return 1
+    if restart:
+        argv = [sys.executable, "-m", "sandbox", "--tcp", "{}:{}".format(*args.tcp),
+                "--http", "{}:{}".format(*args.http), "--cleaner-interval", str(args.cleaner_interval),
+                "--log-level", args.log_level]
+        argv += ["--in-memory"] if args.in_memory else ["--data-dir", str(args.data_dir)]
+        sys.stdout.flush()
+        os.execv(sys.executable, argv)
+    return 0

@@ -1,0 +1,1 @@
+"""Binary command handlers, one module per family, registered in ``registry.COMMANDS``."""

@@ -1,0 +1,1 @@
+"""The HTTP REST subset of Iggy 0.9 (aiohttp)."""

@@ -1,0 +1,1 @@
+"""Network fronts of the sandbox: the binary TCP protocol."""

@@ -1,0 +1,184 @@
+"""Sending, polling and consumer offsets."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import xxhash
+
+from sandbox.errors import Code, IggyError
+from sandbox.state import permissions as perm
+from sandbox.state.groups import find_group
+from sandbox.state.model import Partition, Session, Topic, User, now_micros
+from sandbox.wire import messages as wire
+from sandbox.wire.codec import (
+    BALANCED,
+    CONSUMER_GROUP,
+    FIRST,
+    LAST,
+    MESSAGES_KEY,
+    NEXT,
+    OFFSET,
+    TIMESTAMP,
+    ConsumerRef,
+    Identifier,
+    PartitioningRef,
+    Strategy,
+)
+
+RESYNC_PARTITION = 0xFFFFFFFF  # tells the SDK to re-sync its group assignment
+
+
+@dataclass(slots=True)
+class Polled:
+    partition_id: int
+    current_offset: int
+    count: int
+    batches: list[bytes]
+
+
+def consumer_key(consumer: ConsumerRef) -> int:
+    """Numeric ids are used as they are; names are hashed as Iggy does (XXH32, seed 0)."""
+    if isinstance(consumer.id, int):
+        return consumer.id
+    return xxhash.xxh32_intdigest(consumer.id.encode())
+
+
+class MessagesMixin:
+    """Mixed into ``System``."""
+
+    def choose_partition(self, topic: Topic, partitioning: PartitioningRef) -> Partition:
+        ids = sorted(topic.partitions)
+        if not ids:
+            raise IggyError(Code.NO_PARTITIONS, topic.id, topic.stream_id)
+        if partitioning.kind == BALANCED:
+            partition_id = ids[topic.balanced_counter % len(ids)]
+            topic.balanced_counter += 1
+        elif partitioning.kind == MESSAGES_KEY:
+            partition_id = ids[xxhash.xxh32_intdigest(partitioning.value) % len(ids)]
+        else:
+            (partition_id,) = struct.unpack("<I", partitioning.value)
+        return self.partition(topic, partition_id)
+
+    def send_messages(self, user: User, stream_ident: Identifier, topic_ident: Identifier,
+                      partitioning: PartitioningRef, batch: memoryview,
+                      count: int) -> tuple[int, int, int, int]:
+        """Store one batch; returns (stream id, topic id, partition id, base offset)."""
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.send_messages(user, stream.id, topic.id)
+        partition = self.choose_partition(topic, partitioning)
+        stored, sums = wire.accept_batch(batch, count)
+        base_offset = partition.log.next_offset
+        timestamp = max(now_micros(), partition.log.segments[-1].last_timestamp
+                        if partition.log.segments else 0)
+        wire.stamp(stored, sums, partition.id, base_offset, timestamp)
+        partition.log.append(stored, count, timestamp)
+        self.counters["written_bytes"] += len(stored)
+        return stream.id, topic.id, partition.id, base_offset
+
+    def poll_messages(self, session: Session, user: User, consumer: ConsumerRef,
+                      stream_ident: Identifier, topic_ident: Identifier,
+                      partition_id: int | None, strategy: Strategy, count: int,
+                      auto_commit: bool) -> Polled:
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.poll_messages(user, stream.id, topic.id)
+        if consumer.kind == CONSUMER_GROUP:
+            group = find_group(topic, consumer.id)
+            if partition_id is None:
+                return Polled(0, 0, 0, [])
+            if group is None:
+                return Polled(RESYNC_PARTITION, 0, 0, [])
+            try:
+                self.owned_partition(session, topic, group, partition_id)
+            except IggyError:
+                return Polled(RESYNC_PARTITION, 0, 0, [])
+            key = (CONSUMER_GROUP, group.id)
+        else:
+            partition_id = 0 if partition_id is None else partition_id
+            key = (consumer.kind, consumer_key(consumer))
+        partition = self.partition(topic, partition_id)
+        log = partition.log
+        start = self._start_offset(partition, key, strategy, count)
+        start = max(start, log.first_offset)
+        end = min(start + count, log.next_offset)
+        if count == 0 or start >= end:
+            return Polled(partition.id, log.current_offset, 0, [])
+        batches = log.read(start, end - start)
+        self.counters["read_bytes"] += sum(len(b) for b in batches)
+        last = end - 1
+        if consumer.kind == CONSUMER_GROUP:
+            partition.polled[key[1]] = max(partition.polled.get(key[1], -1), last)
+        if auto_commit and partition.offsets.get(key, -1) < last:
+            self._store_offset(topic, partition, key, last)
+        return Polled(partition.id, log.current_offset, end - start, batches)
+
+    @staticmethod
+    def _start_offset(partition: Partition, key: tuple[int, int], strategy: Strategy,
+                      count: int) -> int:
+        log = partition.log
+        if strategy.kind == OFFSET:
+            return strategy.value
+        if strategy.kind == TIMESTAMP:
+            return log.offset_for_timestamp(strategy.value)
+        if strategy.kind == FIRST:
+            return log.first_offset
+        if strategy.kind == LAST:
+            return max(log.current_offset - max(count, 1) + 1, 0)
+        if strategy.kind == NEXT:
+            stored = partition.offsets.get(key)
+            return log.first_offset if stored is None else stored + 1
+        raise IggyError(Code.INVALID_FORMAT)
+
+    # ------------------------------------------------------------------ offsets
+    def _offset_target(self, user: User, consumer: ConsumerRef, stream_ident: Identifier,
+                       topic_ident: Identifier,
+                       partition_id: int | None) -> tuple[Topic, Partition, tuple[int, int]]:
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.poll_messages(user, stream.id, topic.id)
+        if consumer.kind == CONSUMER_GROUP:
+            group = self.group(topic, consumer.id)
+            key = (CONSUMER_GROUP, group.id)
+        else:
+            key = (consumer.kind, consumer_key(consumer))
+        partition = self.partition(topic, 0 if partition_id is None else partition_id)
+        return topic, partition, key
+
+    def get_consumer_offset(self, user: User, consumer: ConsumerRef, stream_ident: Identifier,
+                            topic_ident: Identifier,
+                            partition_id: int | None) -> tuple[int, int, int] | None:
+        """(partition id, current offset, stored offset), or None when nothing is stored."""
+        _, partition, key = self._offset_target(user, consumer, stream_ident, topic_ident,
+                                                partition_id)
+        stored = partition.offsets.get(key)
+        if stored is None:
+            return None
+        return partition.id, partition.log.current_offset, stored
+
+    def store_consumer_offset(self, user: User, consumer: ConsumerRef,
+                              stream_ident: Identifier, topic_ident: Identifier,
+                              partition_id: int | None, offset: int) -> None:
+        topic, partition, key = self._offset_target(user, consumer, stream_ident, topic_ident,
+                                                    partition_id)
+        if partition.log.messages_count == 0 and offset > 0 or (
+                partition.log.messages_count and offset > partition.log.current_offset):
+            raise IggyError(Code.INVALID_OFFSET, offset)
+        self._store_offset(topic, partition, key, offset)
+
+    def delete_consumer_offset(self, user: User, consumer: ConsumerRef,
+                               stream_ident: Identifier, topic_ident: Identifier,
+                               partition_id: int | None) -> None:
+        _, partition, key = self._offset_target(user, consumer, stream_ident, topic_ident,
+                                                partition_id)
+        if partition.offsets.pop(key, None) is None:
+            raise IggyError(Code.CONSUMER_OFFSET_NOT_FOUND, key[1])
+        partition.offset_files.delete(*key)
+
+    def _store_offset(self, topic: Topic, partition: Partition, key: tuple[int, int],
+                      offset: int) -> None:
+        partition.offsets[key] = offset
+        partition.offset_files.store(key[0], key[1], offset)
+        if key[0] == CONSUMER_GROUP:
+            group = topic.groups.get(key[1])
+            if group is not None:
+                self.group_committed(topic, group, partition.id)

@@ -1,0 +1,331 @@
+"""Streams, topics and partitions: create, find, change, purge and delete."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+
+from sandbox.errors import Code, IggyError
+from sandbox.state import permissions as perm
+from sandbox.state.model import (
+    COMPRESSION_GZIP,
+    COMPRESSION_NONE,
+    DEFAULT_SEGMENT_SIZE,
+    U64_MAX,
+    Partition,
+    Stream,
+    Topic,
+    User,
+    now_micros,
+)
+from sandbox.storage.offsets import OffsetFiles
+from sandbox.storage.segments import PartitionLog
+from sandbox.wire.codec import BOOL, STRING, UINT32, UINT64, Identifier
+
+MAX_PARTITIONS = 1000
+MAX_STREAMS = 2**20
+MAX_NAME_BYTES = 255
+
+# Topic option keys of 0.9.0 and the TLV kind each must have
+TOPIC_OPTION_KINDS = {
+    "compression_algorithm": STRING,
+    "message_expiry": UINT64,
+    "max_topic_size": UINT64,
+    "segment_size": UINT64,
+    "messages_required_to_save": UINT32,
+    "size_of_messages_required_to_save": UINT64,
+    "preallocate_segments": BOOL,
+    "durability": STRING,
+    "consumer_offset_durability": STRING,
+}
+DURABILITY_VALUES = {"replicated", "persisted"}
+COMPRESSION_NAMES = {"none": COMPRESSION_NONE, "gzip": COMPRESSION_GZIP}
+
+
+def check_name(name: str, code: Code) -> str:
+    if not isinstance(name, str) or not 1 <= len(name.encode()) <= MAX_NAME_BYTES:
+        raise IggyError(code)
+    return name
+
+
+def lowest_free_id(used: object) -> int:
+    candidate = 0
+    while candidate in used:
+        candidate += 1
+    return candidate
+
+
+class StreamsMixin:
+    """Mixed into ``System``; relies on its ``streams``, paths and ``save``."""
+
+    # ------------------------------------------------------------------ lookups
+    def find_stream(self, ident: Identifier) -> Stream | None:
+        if isinstance(ident, int):
+            return self.streams.get(ident)
+        return next((s for s in self.streams.values() if s.name == ident), None)
+
+    def stream(self, ident: Identifier) -> Stream:
+        found = self.find_stream(ident)
+        if found is None:
+            raise IggyError(Code.STREAM_ID_NOT_FOUND, ident, field="stream_id")
+        return found
+
+    @staticmethod
+    def find_topic(stream: Stream, ident: Identifier) -> Topic | None:
+        if isinstance(ident, int):
+            return stream.topics.get(ident)
+        return next((t for t in stream.topics.values() if t.name == ident), None)
+
+    def topic(self, stream: Stream, ident: Identifier) -> Topic:
+        found = self.find_topic(stream, ident)
+        if found is None:
+            raise IggyError(Code.TOPIC_ID_NOT_FOUND, ident, stream.id, field="topic_id")
+        return found
+
+    @staticmethod
+    def partition(topic: Topic, partition_id: int) -> Partition:
+        found = topic.partitions.get(partition_id)
+        if found is None:
+            raise IggyError(Code.PARTITION_NOT_FOUND, partition_id, topic.id, topic.stream_id,
+                            field="partition_id")
+        return found
+
+    def resolve(self, stream_ident: Identifier, topic_ident: Identifier) -> tuple[Stream, Topic]:
+        stream = self.stream(stream_ident)
+        return stream, self.topic(stream, topic_ident)
+
+    # ------------------------------------------------------------------ streams
+    def get_stream(self, user: User, ident: Identifier) -> Stream | None:
+        stream = self.find_stream(ident)
+        if stream is not None:
+            perm.read_stream(user, stream.id)
+        return stream
+
+    def get_streams(self, user: User) -> list[Stream]:
+        perm.read_streams(user)
+        return sorted(self.streams.values(), key=lambda s: s.id)
+
+    def create_stream(self, user: User, name: str, options: dict | None = None) -> Stream:
+        perm.create_stream(user)
+        check_name(name, Code.INVALID_STREAM_NAME)
+        reject_options(options)
+        if any(s.name == name for s in self.streams.values()):
+            raise IggyError(Code.STREAM_NAME_ALREADY_EXISTS, name, field="name")
+        if len(self.streams) >= MAX_STREAMS:
+            raise IggyError(Code.TOO_MANY_STREAMS)
+        stream = Stream(lowest_free_id(self.streams), name, now_micros())
+        self.remove_path(self.stream_path(stream.id))
+        self.streams[stream.id] = stream
+        self.save()
+        return stream
+
+    def update_stream(self, user: User, ident: Identifier, name: str,
+                      options: dict | None = None) -> None:
+        stream = self.stream(ident)
+        perm.manage_stream(user, stream.id)
+        check_name(name, Code.INVALID_STREAM_NAME)
+        reject_options(options)
+        if any(s.name == name and s.id != stream.id for s in self.streams.values()):
+            raise IggyError(Code.STREAM_NAME_ALREADY_EXISTS, name, field="name")
+        stream.name = name
+        self.save()
+
+    def delete_stream(self, user: User, ident: Identifier) -> None:
+        stream = self.stream(ident)
+        perm.manage_stream(user, stream.id)
+        for topic in list(stream.topics.values()):
+            self._drop_topic(stream, topic)
+        del self.streams[stream.id]
+        self.save()
+        self.remove_path(self.stream_path(stream.id))
+
+    def purge_stream(self, user: User, ident: Identifier) -> None:
+        stream = self.stream(ident)
+        perm.manage_stream(user, stream.id)
+        for topic in stream.topics.values():
+            self._purge_topic(topic)
+
+    # ------------------------------------------------------------------ topics
+    def get_topic(self, user: User, stream_ident: Identifier,
+                  topic_ident: Identifier) -> Topic | None:
+        stream = self.find_stream(stream_ident)
+        if stream is None:
+            return None
+        topic = self.find_topic(stream, topic_ident)
+        if topic is not None:
+            perm.read_topic(user, stream.id, topic.id)
+        return topic
+
+    def get_topics(self, user: User, stream_ident: Identifier) -> list[Topic]:
+        stream = self.stream(stream_ident)
+        perm.read_topics(user, stream.id)
+        return sorted(stream.topics.values(), key=lambda t: t.id)
+
+    def create_topic(self, user: User, stream_ident: Identifier, name: str,
+                     partitions_count: int, options: dict) -> Topic:
+        stream = self.stream(stream_ident)
+        perm.create_topic(user, stream.id)
+        check_name(name, Code.INVALID_TOPIC_NAME)
+        if not 0 <= partitions_count <= MAX_PARTITIONS:
+            raise IggyError(Code.INVALID_PARTITIONS_COUNT)
+        settings = parse_topic_options(options)
+        if any(t.name == name for t in stream.topics.values()):
+            raise IggyError(Code.TOPIC_NAME_ALREADY_EXISTS, name, stream.id, field="name")
+        topic = Topic(lowest_free_id(stream.topics), stream.id, name, now_micros(), {})
+        apply_topic_settings(topic, settings, options)
+        self.remove_path(self.topic_path(stream.id, topic.id))
+        stream.topics[topic.id] = topic
+        self._add_partitions(topic, partitions_count)
+        self.save()
+        return topic
+
+    def update_topic(self, user: User, stream_ident: Identifier, topic_ident: Identifier,
+                     name: str, options: dict) -> None:
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.manage_topic(user, stream.id, topic.id)
+        check_name(name, Code.INVALID_TOPIC_NAME)
+        settings = parse_topic_options(options)
+        if any(t.name == name and t.id != topic.id for t in stream.topics.values()):
+            raise IggyError(Code.TOPIC_NAME_ALREADY_EXISTS, name, stream.id, field="name")
+        topic.name = name
+        apply_topic_settings(topic, settings, options)
+        for partition in topic.partitions.values():
+            partition.log.segment_size = topic.segment_size
+        self.save()
+
+    def delete_topic(self, user: User, stream_ident: Identifier,
+                     topic_ident: Identifier) -> None:
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.manage_topic(user, stream.id, topic.id)
+        self._drop_topic(stream, topic)
+        self.save()
+        self.remove_path(self.topic_path(stream.id, topic.id))
+
+    def purge_topic(self, user: User, stream_ident: Identifier,
+                    topic_ident: Identifier) -> None:
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.manage_topic(user, stream.id, topic.id)
+        self._purge_topic(topic)
+
+    def _drop_topic(self, stream: Stream, topic: Topic) -> None:
+        for group in topic.groups.values():
+            for member in group.members.values():
+                session = self.sessions.get(member.client_id)
+                if session:
+                    session.groups.discard((stream.id, topic.id, group.id))
+        for partition in topic.partitions.values():
+            partition.log.close()
+        del stream.topics[topic.id]
+
+    @staticmethod
+    def _purge_topic(topic: Topic) -> None:
+        for partition in topic.partitions.values():
+            partition.log.purge()
+            partition.offsets.clear()
+            partition.offset_files.clear()
+            partition.polled.clear()
+
+    # ------------------------------------------------------------------ partitions
+    def create_partitions(self, user: User, stream_ident: Identifier,
+                          topic_ident: Identifier, count: int) -> None:
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.manage_topic(user, stream.id, topic.id)
+        if not 1 <= count <= MAX_PARTITIONS or len(topic.partitions) + count > MAX_PARTITIONS:
+            raise IggyError(Code.INVALID_PARTITIONS_COUNT)
+        self._add_partitions(topic, count)
+        self.rebalance_all(topic)
+        self.save()
+
+    def delete_partitions(self, user: User, stream_ident: Identifier,
+                          topic_ident: Identifier, count: int) -> None:
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.manage_topic(user, stream.id, topic.id)
+        if not 1 <= count <= len(topic.partitions):
+            raise IggyError(Code.INVALID_PARTITIONS_COUNT)
+        for partition_id in sorted(topic.partitions)[-count:]:
+            partition = topic.partitions.pop(partition_id)
+            partition.log.close()
+            self.remove_path(self.partition_path(stream.id, topic.id, partition_id))
+        self.rebalance_all(topic)
+        self.save()
+
+    def _add_partitions(self, topic: Topic, count: int) -> None:
+        start = max(topic.partitions, default=-1) + 1
+        for partition_id in range(start, start + count):
+            path = self.partition_path(topic.stream_id, topic.id, partition_id)
+            self.remove_path(path)
+            topic.partitions[partition_id] = self.open_partition(topic, partition_id,
+                                                                 now_micros())
+
+    def open_partition(self, topic: Topic, partition_id: int, created_at: int) -> Partition:
+        path = self.partition_path(topic.stream_id, topic.id, partition_id)
+        log = PartitionLog(path, topic.segment_size, partition_id)
+        files = OffsetFiles(path / "offsets" if path else None)
+        return Partition(partition_id, created_at, log, files, files.load())
+
+    def remove_path(self, path) -> None:
+        if path is not None and path.exists():
+            shutil.rmtree(path)
+
+
+def reject_options(options: dict | None) -> None:
+    """Streams and users have no option keys in 0.9.0: any key is refused."""
+    if options:
+        raise IggyError(Code.UNSUPPORTED_OPTION_KEY, next(iter(options)))
+
+
+def parse_topic_options(options: dict[str, tuple[int, bytes]]) -> dict[str, object]:
+    """Check every key and value against the 0.9.0 topic catalog."""
+    settings: dict[str, object] = {}
+    for key, (kind, raw) in options.items():
+        expected = TOPIC_OPTION_KINDS.get(key)
+        if expected is None:
+            raise IggyError(Code.UNSUPPORTED_OPTION_KEY, key)
+        if kind != expected:
+            raise IggyError(Code.INVALID_OPTION_VALUE, key)
+        if kind == STRING:
+            value: object = raw.decode("utf-8", "replace")
+            allowed = COMPRESSION_NAMES if key == "compression_algorithm" else DURABILITY_VALUES
+            if value.lower() not in allowed:
+                raise IggyError(Code.INVALID_OPTION_VALUE, key)
+            value = value.lower()
+        elif kind == BOOL:
+            value = bool(raw[0])
+        else:
+            value = int.from_bytes(raw, "little")
+        if key == "messages_required_to_save" and value == 0:
+            raise IggyError(Code.INVALID_OPTION_VALUE, key)
+        settings[key] = value
+    return settings
+
+
+def apply_topic_settings(topic: Topic, settings: dict[str, object],
+                         options: dict[str, tuple[int, bytes]]) -> None:
+    """Fold validated settings into the topic; keep the raw keys the client set."""
+    if "compression_algorithm" in settings:
+        topic.compression = COMPRESSION_NAMES[settings["compression_algorithm"]]
+    if "message_expiry" in settings:
+        expiry = settings["message_expiry"]
+        topic.message_expiry = 0 if expiry in (0, U64_MAX) else expiry
+    if "max_topic_size" in settings:
+        topic.max_topic_size = settings["max_topic_size"] or U64_MAX
+    if "segment_size" in settings:
+        topic.segment_size = settings["segment_size"] or DEFAULT_SEGMENT_SIZE
+    topic.options.update(options)
+
+
+def derived_topic_options(explicit: dict[str, tuple[int, bytes]]) -> dict[str, tuple[int, bytes]]:
+    """Catalog keys the client did not set, resolved from the server's defaults."""
+    u64 = struct.Struct("<Q").pack
+    defaults = {
+        "compression_algorithm": (STRING, b"none"),
+        "message_expiry": (UINT64, u64(U64_MAX)),
+        "max_topic_size": (UINT64, u64(U64_MAX)),
+        "segment_size": (UINT64, u64(DEFAULT_SEGMENT_SIZE)),
+        "messages_required_to_save": (UINT32, struct.pack("<I", 1024)),
+        "size_of_messages_required_to_save": (UINT64, u64(1_048_576)),
+        "preallocate_segments": (BOOL, b"\x00"),
+        "durability": (STRING, b"replicated"),
+        "consumer_offset_durability": (STRING, b"replicated"),
+    }
+    return {k: v for k, v in defaults.items() if k not in explicit}

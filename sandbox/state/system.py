@@ -1,0 +1,148 @@
+"""The one object both fronts call: holds the state, saves it, and runs the cleaner."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from pathlib import Path
+
+from sandbox import __version__
+from sandbox import hoststats as host
+from sandbox.errors import Code, IggyError
+from sandbox.state import snapshot
+from sandbox.state.groups import GroupsMixin
+from sandbox.state.messages import MessagesMixin
+from sandbox.state.model import (
+    U64_MAX,
+    Permissions,
+    PersonalAccessToken,
+    Session,
+    Stream,
+    User,
+    now_micros,
+)
+from sandbox.state.streams import StreamsMixin
+from sandbox.state.users import _HASHER, ROOT_USER_ID, UsersMixin
+from sandbox.storage import metadata
+
+log = logging.getLogger("sandbox")
+
+TRANSPORT_TCP, TRANSPORT_HTTP = 1, 3
+
+
+class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
+    """Everything the server knows. Methods run on the event loop, one at a time."""
+
+    def __init__(self, data_dir: Path | None, root_username: str = "iggy",
+                 root_password: str = "iggy"):
+        self.data_dir = data_dir
+        self.streams: dict[int, Stream] = {}
+        self.users: dict[int, User] = {}
+        self.tokens: dict[tuple[int, str], PersonalAccessToken] = {}
+        self.sessions: dict[int, Session] = {}
+        self._client_ids = itertools.count(1)
+        self.started_at = now_micros()
+        self.counters = {"read_bytes": 0, "written_bytes": 0}
+        self.tcp_address = self.http_address = ""  # set by the fronts once bound
+        document = metadata.load(data_dir) if data_dir else None
+        if document is None:
+            self.users[ROOT_USER_ID] = User(ROOT_USER_ID, root_username,
+                                            _HASHER.hash(root_password), now_micros(), True,
+                                            Permissions.root())
+            self.save()
+        else:
+            snapshot.restore(self, document)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self) -> None:
+        if self.data_dir is not None:
+            metadata.save(self.data_dir, snapshot.capture(self))
+
+    def stream_path(self, stream_id: int) -> Path | None:
+        return self.data_dir / "streams" / str(stream_id) if self.data_dir else None
+
+    def topic_path(self, stream_id: int, topic_id: int) -> Path | None:
+        base = self.stream_path(stream_id)
+        return base / str(topic_id) if base else None
+
+    def partition_path(self, stream_id: int, topic_id: int, partition_id: int) -> Path | None:
+        base = self.topic_path(stream_id, topic_id)
+        return base / str(partition_id) if base else None
+
+    def close(self) -> None:
+        for stream in self.streams.values():
+            for topic in stream.topics.values():
+                for partition in topic.partitions.values():
+                    partition.log.close()
+
+    # ------------------------------------------------------------------ sessions
+    def open_session(self, address: str, transport: int) -> Session:
+        session = Session(next(self._client_ids), address, transport)
+        self.sessions[session.client_id] = session
+        return session
+
+    def close_session(self, session: Session) -> None:
+        self.drop_session_from_groups(session)
+        self.sessions.pop(session.client_id, None)
+
+    def caller(self, session: Session) -> User:
+        """The logged-in user of a session; a deleted user's session is no longer valid."""
+        user = self.users.get(session.user_id) if session.user_id is not None else None
+        if user is None or not user.active:
+            raise IggyError(Code.UNAUTHENTICATED)
+        return user
+
+    # ------------------------------------------------------------------ retention
+    def clean(self) -> int:
+        """Delete expired and over-size sealed segments; returns how many were deleted."""
+        deleted = 0
+        now = now_micros()
+        for stream in self.streams.values():
+            for topic in stream.topics.values():
+                if topic.message_expiry:
+                    for partition in topic.partitions.values():
+                        while True:
+                            sealed = partition.log.sealed_segments()
+                            if not sealed or sealed[0].last_timestamp + topic.message_expiry > now:
+                                break
+                            partition.log.drop_oldest_segment()
+                            deleted += 1
+                if topic.max_topic_size not in (0, U64_MAX):
+                    while topic.size_bytes > topic.max_topic_size:
+                        oldest = min(
+                            (p for p in topic.partitions.values() if p.log.sealed_segments()),
+                            key=lambda p: p.log.sealed_segments()[0].last_timestamp,
+                            default=None)
+                        if oldest is None:
+                            break
+                        oldest.log.drop_oldest_segment()
+                        deleted += 1
+        if deleted:
+            log.info("cleaner deleted %d sealed segment(s)", deleted)
+        return deleted
+
+    # ------------------------------------------------------------------ stats
+    def stats(self) -> dict:
+        topics = [t for s in self.streams.values() for t in s.topics.values()]
+        partitions = [p for t in topics for p in t.partitions.values()]
+        return {
+            **host.process_stats(),
+            "run_time": now_micros() - self.started_at,
+            "start_time": self.started_at,
+            "read_bytes": self.counters["read_bytes"],
+            "written_bytes": self.counters["written_bytes"],
+            "messages_size_bytes": sum(p.log.size_bytes for p in partitions),
+            "streams_count": len(self.streams),
+            "topics_count": len(topics),
+            "partitions_count": len(partitions),
+            "segments_count": sum(p.log.segments_count for p in partitions),
+            "messages_count": sum(p.log.messages_count for p in partitions),
+            "clients_count": len(self.sessions),
+            "consumer_groups_count": sum(len(t.groups) for t in topics),
+            "iggy_server_version": __version__,
+            "iggy_server_semver": 9000,
+            "threads_count": threading.active_count(),
+            **host.disk_stats(self.data_dir),
+        }
+

@@ -1,0 +1,54 @@
+"""The metadata file: streams, topics, partitions, groups, users and tokens as JSON.
+
+It is the source of truth for everything but messages and offsets, so it is only ever
+replaced whole: write a temporary file beside it, flush, fsync, ``os.replace``, fsync the
+folder. A crash leaves either the old or the new file, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "metadata.json"
+FORMAT_VERSION = 1
+
+
+class CorruptMetadata(RuntimeError):
+    """The metadata file cannot be read; the server refuses to start (nothing is guessed)."""
+
+
+def load(data_dir: Path) -> dict[str, Any] | None:
+    """The saved metadata, or None on a first start."""
+    path = data_dir / FILE_NAME
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CorruptMetadata(
+            f"{path} is damaged ({error}). The sandbox will not start on it, so that no "
+            "stream or user is silently lost. Restore it from a backup, or start with an "
+            "empty --data-dir (make reset-server removes the course's data).") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
+        raise CorruptMetadata(f"{path} is not a sandbox metadata file of format "
+                              f"{FORMAT_VERSION}; use another --data-dir")
+    return document
+
+
+def save(data_dir: Path, document: dict[str, Any]) -> None:
+    path = data_dir / FILE_NAME
+    temporary = path.with_suffix(".tmp")
+    payload = json.dumps({"format": FORMAT_VERSION, **document}, separators=(",", ":"))
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    directory = os.open(data_dir, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,255 @@
+"""A partition's log: append-only segments of stored batches, with an in-memory index.
+
+On disk a partition is a folder of ``<base offset, 20 digits>.log`` files. Each file is a
+plain concatenation of batches as the server stamped them (see ``sandbox.wire.messages``);
+there is no separate index file, because the batch headers are the index: opening a log
+reads each header once and keeps four compact arrays per segment (base offset, message
+count, file position, append timestamp).
+
+Recovery (ZODB's rule): a batch that does not fit or does not check out at the end of the
+newest segment is a torn tail from a crash. It is copied aside to ``<segment>.torn-<time>``
+and cut, with a log line. The same fault anywhere else is corruption, and the server refuses
+to start rather than drop data silently.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import time
+from array import array
+from pathlib import Path
+
+from sandbox.storage.blobs import FileBlob, MemoryBlob
+from sandbox.wire import messages as wire
+
+log = logging.getLogger("sandbox.storage")
+
+_HEADER_PEEK = 52  # bytes of a batch header that hold every field the index needs
+
+
+class CorruptLog(RuntimeError):
+    """Damage that is not a torn tail; the message names the file and what to do."""
+
+
+class Segment:
+    """One file of consecutive batches and its index."""
+
+    def __init__(self, base_offset: int, blob: FileBlob | MemoryBlob):
+        self.base_offset = base_offset
+        self.blob = blob
+        self.offsets = array("Q")
+        self.counts = array("I")
+        self.positions = array("Q")
+        self.timestamps = array("Q")
+        self.sealed = False
+
+    @property
+    def size(self) -> int:
+        return self.blob.size
+
+    @property
+    def end_offset(self) -> int:
+        """The offset after this segment's last message."""
+        if not self.offsets:
+            return self.base_offset
+        return self.offsets[-1] + self.counts[-1]
+
+    @property
+    def last_timestamp(self) -> int:
+        return self.timestamps[-1] if self.timestamps else 0
+
+    def index_batch(self, base_offset: int, count: int, position: int, timestamp: int) -> None:
+        self.offsets.append(base_offset)
+        self.counts.append(count)
+        self.positions.append(position)
+        self.timestamps.append(timestamp)
+
+    def batch_bytes(self, i: int) -> bytes:
+        start = self.positions[i]
+        end = self.positions[i + 1] if i + 1 < len(self.positions) else self.blob.size
+        return self.blob.read(start, end - start)
+
+
+class PartitionLog:
+    """Append, read by offset or timestamp, rotate, and drop whole sealed segments."""
+
+    def __init__(self, directory: Path | None, segment_size: int, partition_id: int = 0):
+        self.directory = directory
+        self.segment_size = segment_size
+        self.partition_id = partition_id
+        self.segments: list[Segment] = []
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._recover()
+
+    # ----------------------------------------------------------------- counters
+    @property
+    def next_offset(self) -> int:
+        return self.segments[-1].end_offset if self.segments else self._empty_next
+
+    _empty_next = 0
+
+    @property
+    def first_offset(self) -> int:
+        return self.segments[0].base_offset if self.segments else self._empty_next
+
+    @property
+    def messages_count(self) -> int:
+        return self.next_offset - self.first_offset
+
+    @property
+    def current_offset(self) -> int:
+        """The last message's offset, 0 when the partition is empty (Iggy's convention)."""
+        return max(self.next_offset - 1, 0)
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(s.size for s in self.segments)
+
+    @property
+    def segments_count(self) -> int:
+        return max(len(self.segments), 1)
+
+    # ----------------------------------------------------------------- writing
+    def append(self, batch: bytearray, count: int, timestamp: int) -> None:
+        """Write one stamped batch; it is durable against a process crash on return."""
+        segment = self._active_segment()
+        position = segment.blob.append(batch)
+        segment.index_batch(self.next_offset, count, position, timestamp)
+        if segment.size >= self.segment_size:
+            segment.sealed = True
+
+    def _active_segment(self) -> Segment:
+        if not self.segments or self.segments[-1].sealed:
+            base = self.next_offset
+            self.segments.append(Segment(base, self._new_blob(base)))
+        return self.segments[-1]
+
+    def _new_blob(self, base_offset: int) -> FileBlob | MemoryBlob:
+        if self.directory is None:
+            return MemoryBlob()
+        return FileBlob(self.directory / f"{base_offset:020d}.log")
+
+    # ----------------------------------------------------------------- reading
+    def read(self, start: int, count: int) -> list[bytes]:
+        """Batches holding offsets ``start .. start+count-1`` (partial batches trimmed)."""
+        start = max(start, self.first_offset)
+        end = min(start + count, self.next_offset)  # exclusive
+        chunks: list[bytes] = []
+        if start >= end:
+            return chunks
+        first_segment = max(bisect.bisect_right([s.base_offset for s in self.segments], start)
+                            - 1, 0)
+        for segment in self.segments[first_segment:]:
+            if segment.base_offset >= end:
+                break
+            i = max(bisect.bisect_right(segment.offsets, start) - 1, 0)
+            while i < len(segment.offsets) and segment.offsets[i] < end:
+                base, n = segment.offsets[i], segment.counts[i]
+                data = segment.batch_bytes(i)
+                lo, hi = max(start - base, 0), min(end - base, n) - 1
+                chunks.append(data if lo == 0 and hi == n - 1 else wire.slice_batch(data, lo, hi))
+                i += 1
+        return chunks
+
+    def offset_for_timestamp(self, timestamp: int) -> int:
+        """The first offset of the first batch appended at or after ``timestamp``."""
+        for segment in self.segments:
+            if segment.last_timestamp < timestamp:
+                continue
+            i = bisect.bisect_left(segment.timestamps, timestamp)
+            if i < len(segment.offsets):
+                return segment.offsets[i]
+        return self.next_offset
+
+    # ----------------------------------------------------------------- retention
+    def sealed_segments(self) -> list[Segment]:
+        return [s for s in self.segments[:-1]] + (
+            [self.segments[-1]] if self.segments and self.segments[-1].sealed else [])
+
+    def drop_oldest_segment(self) -> int:
+        """Delete the oldest sealed segment; returns the bytes freed (0 if none)."""
+        sealed = self.sealed_segments()
+        if not sealed:
+            return 0
+        segment = sealed[0]
+        freed = segment.size
+        if len(self.segments) == 1:
+            self._empty_next = segment.end_offset
+        self.segments.remove(segment)
+        segment.blob.delete()
+        return freed
+
+    def purge(self) -> None:
+        """Remove every message; offsets start again at 0."""
+        for segment in self.segments:
+            segment.blob.delete()
+        self.segments.clear()
+        self._empty_next = 0
+
+    def close(self) -> None:
+        for segment in self.segments:
+            segment.blob.close()
+
+    # ----------------------------------------------------------------- recovery
+    def _recover(self) -> None:
+        files = sorted(self.directory.glob("*.log"))
+        for n, path in enumerate(files):
+            try:
+                base = int(path.stem)
+            except ValueError:
+                raise CorruptLog(f"{path}: unexpected file in a partition folder; move it "
+                                 "away and start again") from None
+            segment = Segment(base, FileBlob(path))
+            self._scan(segment, newest=(n == len(files) - 1))
+            segment.sealed = n < len(files) - 1 or segment.size >= self.segment_size
+            if self.segments and segment.base_offset != self.segments[-1].end_offset:
+                raise CorruptLog(f"{path}: starts at offset {base} but the previous segment "
+                                 f"ends at {self.segments[-1].end_offset}; the log has a gap")
+            self.segments.append(segment)
+        if self.segments and not self.segments[-1].offsets:
+            empty = self.segments.pop()
+            self._empty_next = empty.base_offset
+            empty.blob.delete()
+
+    def _scan(self, segment: Segment, newest: bool) -> None:
+        blob = segment.blob
+        position, expected = 0, segment.base_offset
+        while position < blob.size:
+            problem = self._check_batch(blob, position, expected)
+            if problem is None:
+                head = blob.read(position, _HEADER_PEEK)
+                _, base, ts, _, length, _, count = wire.read_header(head)
+                segment.index_batch(base, count, position, ts)
+                position += length
+                expected = base + count
+                continue
+            if not newest:
+                raise CorruptLog(
+                    f"{blob.path}: {problem} at byte {position} of a sealed segment. This is "
+                    "not a torn tail from a crash; the server will not start rather than drop "
+                    "data. Restore the file from a backup, or move the partition folder away.")
+            self._cut_tail(blob, position, problem)
+            return
+
+    def _check_batch(self, blob: FileBlob, position: int, expected: int) -> str | None:
+        if blob.size - position < wire.BATCH_HEADER_SIZE:
+            return "a partial batch header"
+        head = blob.read(position, _HEADER_PEEK)
+        _, base, _, _, length, _, count = wire.read_header(head)
+        if base != expected or count == 0:
+            return f"a batch header for offset {base} where {expected} was expected"
+        if length < wire.BATCH_HEADER_SIZE or position + length > blob.size:
+            return "a batch longer than the file"
+        if position + length == blob.size and not wire.verify_stored(blob.read(position, length)):
+            return "a last batch whose checksum does not match"
+        return None
+
+    @staticmethod
+    def _cut_tail(blob: FileBlob, position: int, problem: str) -> None:
+        aside = blob.path.with_name(f"{blob.path.name}.torn-{int(time.time())}")
+        aside.write_bytes(blob.read(position, blob.size - position))
+        log.warning("%s: cut a torn tail of %d bytes at byte %d (%s); the bytes are kept in %s",
+                    blob.path, blob.size - position, position, problem, aside.name)
+        blob.truncate(position)

@@ -1,0 +1,264 @@
+"""Primitive encodings of the 0.9 binary protocol (all little-endian).
+
+``Reader`` decodes a request body from memory; every short read or bad value becomes an
+``IggyError`` (InvalidFormat unless Iggy names a better code), so handlers never see bytes
+that do not parse. ``Writer`` builds reply bodies.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from sandbox.errors import Code, IggyError
+
+Identifier = int | str
+
+U8 = struct.Struct("<B")
+U16 = struct.Struct("<H")
+U32 = struct.Struct("<I")
+U64 = struct.Struct("<Q")
+F32 = struct.Struct("<f")
+
+CONSUMER_SINGLE = 1
+CONSUMER_GROUP = 2
+
+# Polling strategy kinds
+OFFSET, TIMESTAMP, FIRST, LAST, NEXT = 1, 2, 3, 4, 5
+STRATEGY_NAMES = {OFFSET: "offset", TIMESTAMP: "timestamp", FIRST: "first", LAST: "last",
+                  NEXT: "next"}
+
+# Partitioning kinds
+BALANCED, PARTITION_ID, MESSAGES_KEY = 1, 2, 3
+
+# TLV value kinds (user headers and options blocks)
+RAW, STRING, BOOL, UINT32, UINT64 = 1, 2, 3, 11, 12
+TLV_FIXED_SIZES = {3: 1, 4: 1, 5: 2, 6: 4, 7: 8, 8: 16, 9: 1, 10: 2, 11: 4, 12: 8, 13: 16,
+                   14: 4, 15: 8}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerRef:
+    """Who polls or stores an offset: a single consumer or a consumer group."""
+
+    kind: int
+    id: Identifier
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    kind: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartitioningRef:
+    kind: int
+    value: bytes
+
+
+class Reader:
+    """Sequential decoder over one request body."""
+
+    __slots__ = ("buf", "pos")
+
+    def __init__(self, buf: bytes | memoryview, pos: int = 0):
+        self.buf = memoryview(buf)
+        self.pos = pos
+
+    def remaining(self) -> int:
+        return len(self.buf) - self.pos
+
+    def _take(self, n: int) -> memoryview:
+        if n < 0 or self.pos + n > len(self.buf):
+            raise IggyError(Code.INVALID_FORMAT)
+        view = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return view
+
+    def _unpack(self, s: struct.Struct) -> int:
+        if self.pos + s.size > len(self.buf):
+            raise IggyError(Code.INVALID_FORMAT)
+        (value,) = s.unpack_from(self.buf, self.pos)
+        self.pos += s.size
+        return value
+
+    def u8(self) -> int:
+        return self._unpack(U8)
+
+    def u32(self) -> int:
+        return self._unpack(U32)
+
+    def u64(self) -> int:
+        return self._unpack(U64)
+
+    def raw(self, n: int) -> bytes:
+        return bytes(self._take(n))
+
+    def rest(self) -> memoryview:
+        return self._take(self.remaining())
+
+    def end(self) -> None:
+        """Trailing bytes mean the frame is not what the command expects."""
+        if self.remaining():
+            raise IggyError(Code.INVALID_FORMAT)
+
+    def name(self, invalid: Code = Code.INVALID_FORMAT) -> str:
+        """``[u8 len][UTF-8]`` with len 1..255; a bad name gets the command's own code."""
+        length = self.u8()
+        if length == 0:
+            raise IggyError(invalid)
+        return self.text(length, invalid)
+
+    def text(self, length: int, invalid: Code = Code.INVALID_FORMAT) -> str:
+        try:
+            return bytes(self._take(length)).decode("utf-8")
+        except UnicodeDecodeError:
+            raise IggyError(invalid) from None
+
+    def small_bytes(self) -> bytes:
+        """``[u8 len][bytes]`` (passwords, tokens)."""
+        return self.raw(self.u8())
+
+    def identifier(self) -> Identifier:
+        kind = self.u8()
+        length = self.u8()
+        if kind == 1:
+            if length != 4:
+                raise IggyError(Code.INVALID_IDENTIFIER)
+            return self.u32()
+        if kind == 2:
+            if length == 0:
+                raise IggyError(Code.INVALID_IDENTIFIER)
+            return self.text(length, Code.INVALID_IDENTIFIER)
+        raise IggyError(Code.INVALID_IDENTIFIER)
+
+    def consumer(self) -> ConsumerRef:
+        kind = self.u8()
+        if kind not in (CONSUMER_SINGLE, CONSUMER_GROUP):
+            raise IggyError(Code.INVALID_FORMAT)
+        return ConsumerRef(kind, self.identifier())
+
+    def optional_partition(self) -> int | None:
+        has = self.u8()
+        value = self.u32()
+        return value if has else None
+
+    def strategy(self) -> Strategy:
+        kind = self.u8()
+        value = self.u64()
+        if kind not in STRATEGY_NAMES:
+            raise IggyError(Code.INVALID_FORMAT)
+        return Strategy(kind, value)
+
+    def partitioning(self) -> PartitioningRef:
+        kind = self.u8()
+        length = self.u8()
+        value = self.raw(length)
+        if kind == BALANCED and length == 0:
+            return PartitioningRef(kind, value)
+        if kind == PARTITION_ID and length == 4:
+            return PartitioningRef(kind, value)
+        if kind == MESSAGES_KEY and 1 <= length <= 255:
+            return PartitioningRef(kind, value)
+        raise IggyError(Code.INVALID_FORMAT)
+
+    def options(self) -> dict[str, tuple[int, bytes]]:
+        """An options TLV block running to the end of the body: ``{key: (kind, value)}``."""
+        return decode_options(self.rest())
+
+
+def decode_tlv(block: bytes | memoryview) -> list[tuple[int, bytes]]:
+    """Split a TLV block into ``(kind, value)`` entries; a bad block is InvalidFormat."""
+    entries = []
+    reader = Reader(block)
+    while reader.remaining():
+        kind = reader.u8()
+        length = reader.u32()
+        if kind == 0 or kind > 15 or not 1 <= length <= 255:
+            raise IggyError(Code.INVALID_FORMAT)
+        fixed = TLV_FIXED_SIZES.get(kind)
+        if fixed is not None and fixed != length:
+            raise IggyError(Code.INVALID_FORMAT)
+        entries.append((kind, reader.raw(length)))
+    if len(entries) % 2:
+        raise IggyError(Code.INVALID_FORMAT)
+    return entries
+
+
+def decode_options(block: bytes | memoryview) -> dict[str, tuple[int, bytes]]:
+    entries = decode_tlv(block)
+    options: dict[str, tuple[int, bytes]] = {}
+    for (key_kind, key), value in zip(entries[::2], entries[1::2], strict=True):
+        if key_kind != STRING:
+            raise IggyError(Code.INVALID_FORMAT)
+        try:
+            name = key.decode("utf-8")
+        except UnicodeDecodeError:
+            raise IggyError(Code.INVALID_FORMAT) from None
+        if name in options:
+            raise IggyError(Code.INVALID_FORMAT)
+        options[name] = value
+    return options
+
+
+def encode_options(options: dict[str, tuple[int, bytes]]) -> bytes:
+    """TLV of String keys, sorted, as the real server writes them (no length prefix)."""
+    out = bytearray()
+    for key in sorted(options):
+        kind, value = options[key]
+        raw_key = key.encode()
+        out += U8.pack(STRING) + U32.pack(len(raw_key)) + raw_key
+        out += U8.pack(kind) + U32.pack(len(value)) + value
+    return bytes(out)
+
+
+class Writer:
+    """Builds a reply body."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def u8(self, v: int) -> Writer:
+        self.buf += U8.pack(v)
+        return self
+
+    def u16(self, v: int) -> Writer:
+        self.buf += U16.pack(v)
+        return self
+
+    def u32(self, v: int) -> Writer:
+        self.buf += U32.pack(v)
+        return self
+
+    def u64(self, v: int) -> Writer:
+        self.buf += U64.pack(v)
+        return self
+
+    def f32(self, v: float) -> Writer:
+        self.buf += F32.pack(v)
+        return self
+
+    def raw(self, b: bytes | bytearray | memoryview) -> Writer:
+        self.buf += b
+        return self
+
+    def name(self, s: str) -> Writer:
+        data = s.encode()
+        self.buf += U8.pack(len(data)) + data
+        return self
+
+    def long_text(self, s: str) -> Writer:
+        data = s.encode()
+        self.buf += U32.pack(len(data)) + data
+        return self
+
+    def options(self, options: dict[str, tuple[int, bytes]]) -> Writer:
+        """A reply options block: ``u32 length`` + TLV."""
+        block = encode_options(options)
+        self.buf += U32.pack(len(block)) + block
+        return self
+
+    def bytes(self) -> bytes:
+        return bytes(self.buf)

@@ -1,0 +1,156 @@
+"""Message batches: the hot path of send and poll.
+
+A batch is a 256-byte header followed by message frames, stored on disk exactly as it
+goes back to pollers. Layout (little-endian)::
+
+    batch header   0 partition_id u64 | 8 base_offset u64 | 16 base_timestamp u64 |
+                   24 origin_timestamp u64 | 32 batch_length u64 | 40 batch_checksum u64 |
+                   48 message_count u32 | 52..256 reserved (zero)
+    message frame  0 checksum u64 (XXH3-64 of bytes 8..end) | 8 id u128 |
+                   24 offset_delta u32 | 28 timestamp_delta u32 |
+                   32 user_headers_length u32 | 36 payload_length u32 | 40 reserved u64 |
+                   48 payload | user headers
+
+The server stamps partition_id, base_offset and base_timestamp and recomputes the batch
+checksum (XXH3-64 over the header fields and each frame's checksum). Frame checksums cover
+nothing the server changes, so frames are stored untouched.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import xxhash
+
+from sandbox.errors import Code, IggyError
+
+BATCH_HEADER_SIZE = 256
+FRAME_HEADER_SIZE = 48
+MAX_PAYLOAD = 64_000_000
+MAX_USER_HEADERS = 100_000
+
+BATCH_FIELDS = struct.Struct("<QQQQQQI")  # pid, base_offset, base_ts, origin_ts, len, csum, count
+_CHECKSUM_FIELDS = struct.Struct("<QQQQQ")  # the first five fields, hashed before count
+_COUNT = struct.Struct("<I")
+# checksum, offset_delta, timestamp_delta, headers_len, payload_len, reserved
+_FRAME = struct.Struct("<Q16xIIIIQ")
+_STAMP = struct.Struct("<QQQ")
+
+
+@dataclass(slots=True)
+class BatchInfo:
+    """What the log's index keeps about one stored batch."""
+
+    base_offset: int
+    count: int
+    base_timestamp: int
+    length: int
+
+
+def read_header(data: bytes | memoryview, pos: int = 0) -> tuple[int, ...]:
+    """``(partition_id, base_offset, base_timestamp, origin_timestamp, length, checksum, count)``."""
+    return BATCH_FIELDS.unpack_from(data, pos)
+
+
+def frame_checksums(batch: bytes | memoryview, count: int) -> bytes:
+    """Walk the frames, check each one's bounds, and return their checksum fields in order."""
+    end = len(batch)
+    pos = BATCH_HEADER_SIZE
+    sums = bytearray()
+    unpack = _FRAME.unpack_from
+    for index in range(count):
+        if pos + FRAME_HEADER_SIZE > end:
+            raise IggyError(Code.INVALID_MESSAGES_SIZE, end, pos + FRAME_HEADER_SIZE)
+        _, delta, _, headers_len, payload_len, reserved = unpack(batch, pos)
+        if payload_len == 0:
+            raise IggyError(Code.EMPTY_MESSAGE_PAYLOAD)
+        if payload_len > MAX_PAYLOAD:
+            raise IggyError(Code.TOO_BIG_MESSAGE_PAYLOAD)
+        if headers_len > MAX_USER_HEADERS:
+            raise IggyError(Code.TOO_BIG_USER_HEADERS)
+        if reserved:
+            raise IggyError(Code.INVALID_RESERVED_FIELD, reserved)
+        if delta != index:
+            raise IggyError(Code.INVALID_FORMAT)
+        sums += batch[pos:pos + 8]
+        pos += FRAME_HEADER_SIZE + payload_len + headers_len
+    if pos != end:
+        raise IggyError(Code.INVALID_MESSAGES_SIZE, end, pos)
+    return bytes(sums)
+
+
+def batch_checksum(header_fields: tuple[int, int, int, int, int], count: int, sums: bytes) -> int:
+    digest = xxhash.xxh3_64()
+    digest.update(_CHECKSUM_FIELDS.pack(*header_fields))
+    digest.update(_COUNT.pack(count))
+    digest.update(sums)
+    return digest.intdigest()
+
+
+def accept_batch(data: memoryview, count: int) -> tuple[bytearray, bytes]:
+    """Validate a batch as a client sent it; return a mutable copy and its frame checksums."""
+    if count == 0:
+        raise IggyError(Code.INVALID_MESSAGES_COUNT)
+    if len(data) < BATCH_HEADER_SIZE:
+        raise IggyError(Code.INVALID_FORMAT)
+    pid, base, base_ts, origin, length, checksum, header_count = read_header(data)
+    if header_count != count or length != len(data):
+        raise IggyError(Code.INVALID_MESSAGES_SIZE, len(data), length)
+    if any(data[52:BATCH_HEADER_SIZE]):
+        raise IggyError(Code.INVALID_RESERVED_FIELD, 1)
+    sums = frame_checksums(data, count)
+    expected = batch_checksum((pid, base, base_ts, origin, length), count, sums)
+    if checksum != expected:
+        raise IggyError(Code.INVALID_BATCH_CHECKSUM, checksum, expected, base)
+    return bytearray(data), sums
+
+
+def stamp(batch: bytearray, sums: bytes, partition_id: int, base_offset: int,
+          base_timestamp: int) -> None:
+    """Write where the batch landed and re-seal it with a fresh batch checksum."""
+    _STAMP.pack_into(batch, 0, partition_id, base_offset, base_timestamp)
+    _, _, _, origin, length, _, count = read_header(batch)
+    checksum = batch_checksum((partition_id, base_offset, base_timestamp, origin, length),
+                              count, sums)
+    struct.pack_into("<Q", batch, 40, checksum)
+
+
+def verify_stored(batch: bytes | memoryview) -> bool:
+    """True when a stored batch is whole: frames fit and the batch checksum matches."""
+    try:
+        pid, base, base_ts, origin, length, checksum, count = read_header(batch)
+        if length != len(batch) or count == 0:
+            return False
+        sums = frame_checksums(batch, count)
+    except (IggyError, struct.error):
+        return False
+    return batch_checksum((pid, base, base_ts, origin, length), count, sums) == checksum
+
+
+def slice_batch(batch: bytes | memoryview, first: int, last: int) -> bytes:
+    """Keep only frames ``first..last`` (offset deltas), re-sealing the batch header.
+
+    Base offset and timestamps stay, and frames keep their original offset deltas, so
+    every message keeps its offset.
+    """
+    pos = BATCH_HEADER_SIZE
+    chosen = bytearray()
+    sums = bytearray()
+    unpack = _FRAME.unpack_from
+    index = 0
+    while index <= last:
+        _, _, _, headers_len, payload_len, _ = unpack(batch, pos)
+        size = FRAME_HEADER_SIZE + payload_len + headers_len
+        if index >= first:
+            chosen += batch[pos:pos + size]
+            sums += batch[pos:pos + 8]
+        pos += size
+        index += 1
+    pid, base, base_ts, origin, _, _, _ = read_header(batch)
+    count = last - first + 1
+    length = BATCH_HEADER_SIZE + len(chosen)
+    checksum = batch_checksum((pid, base, base_ts, origin, length), count, bytes(sums))
+    header = bytearray(BATCH_HEADER_SIZE)
+    BATCH_FIELDS.pack_into(header, 0, pid, base, base_ts, origin, length, checksum, count)
+    return bytes(header) + bytes(chosen)
