@@ -40,6 +40,7 @@ class Code(IntEnum):
     STREAM_ID_NOT_FOUND = 1009
     STREAM_NAME_ALREADY_EXISTS = 1012
     INVALID_STREAM_NAME = 1013
+    INVALID_TOPIC_SIZE = 1019
     TOO_MANY_STREAMS = 1020
     TOPIC_ID_NOT_FOUND = 2010
     TOPIC_NAME_ALREADY_EXISTS = 2013
@@ -105,6 +106,8 @@ _MESSAGES: dict[Code, str] = {
     Code.STREAM_ID_NOT_FOUND: "Stream with ID: {0} was not found.",
     Code.STREAM_NAME_ALREADY_EXISTS: "Stream with name: {0} already exists.",
     Code.INVALID_STREAM_NAME: "Invalid stream name",
+    Code.INVALID_TOPIC_SIZE: "Max topic size cannot be lower than segment size. "
+                             "Max topic size: {0} < segment size: {1}.",
     Code.TOO_MANY_STREAMS: "Too many streams",
     Code.TOPIC_ID_NOT_FOUND: "Topic with ID: {0} for stream with ID: {1} was not found.",
     Code.TOPIC_NAME_ALREADY_EXISTS: "Topic with name: {0} for stream with ID: {1} already exists.",

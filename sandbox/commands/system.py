@@ -5,8 +5,8 @@ from __future__ import annotations
 from sandbox.commands.registry import Context, command
 from sandbox.errors import Code, IggyError
 from sandbox.state import permissions as perm
-from sandbox.state.streams import derived_topic_options
 from sandbox.state.system import TRANSPORT_TCP
+from sandbox.state.topic_options import derived_topic_options
 from sandbox.wire import records
 from sandbox.wire.codec import Reader, Writer
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import struct
 
 from sandbox.errors import Code, IggyError
 from sandbox.state import permissions as perm
+from sandbox.state import topic_options
 from sandbox.state.model import (
-    COMPRESSION_GZIP,
-    COMPRESSION_NONE,
     DEFAULT_SEGMENT_SIZE,
     U64_MAX,
     Partition,
@@ -18,28 +16,21 @@ from sandbox.state.model import (
     User,
     now_micros,
 )
+
+# Re-exported: the HTTP front reads the catalog from here
+from sandbox.state.topic_options import (  # noqa: F401
+    COMPRESSION_NAMES,
+    TOPIC_OPTION_KINDS,
+    derived_topic_options,
+)
 from sandbox.storage.offsets import OffsetFiles
 from sandbox.storage.segments import PartitionLog
-from sandbox.wire.codec import BOOL, STRING, UINT32, UINT64, Identifier
+from sandbox.wire.codec import Identifier
 
-MAX_PARTITIONS = 1000
+MAX_PARTITIONS_PER_REQUEST = 1000
+MAX_PARTITION_IDS = 1_000_000  # partition ids of one topic stay below this, as in Iggy
 MAX_STREAMS = 2**20
 MAX_NAME_BYTES = 255
-
-# Topic option keys of 0.9.0 and the TLV kind each must have
-TOPIC_OPTION_KINDS = {
-    "compression_algorithm": STRING,
-    "message_expiry": UINT64,
-    "max_topic_size": UINT64,
-    "segment_size": UINT64,
-    "messages_required_to_save": UINT32,
-    "size_of_messages_required_to_save": UINT64,
-    "preallocate_segments": BOOL,
-    "durability": STRING,
-    "consumer_offset_durability": STRING,
-}
-DURABILITY_VALUES = {"replicated", "persisted"}
-COMPRESSION_NAMES = {"none": COMPRESSION_NONE, "gzip": COMPRESSION_GZIP}
 
 
 def check_name(name: str, code: Code) -> str:
@@ -157,22 +148,27 @@ class StreamsMixin:
         return topic
 
     def get_topics(self, user: User, stream_ident: Identifier) -> list[Topic]:
-        stream = self.stream(stream_ident)
+        """A missing stream lists as empty (Iggy's legacy behaviour), not StreamIdNotFound."""
+        stream = self.find_stream(stream_ident)
+        if stream is None:
+            return []
         perm.read_topics(user, stream.id)
         return sorted(stream.topics.values(), key=lambda t: t.id)
 
     def create_topic(self, user: User, stream_ident: Identifier, name: str,
                      partitions_count: int, options: dict) -> Topic:
+        # Bounds first: Iggy refuses them before it looks anything up
+        check_partitions_count(partitions_count, allow_zero=True)
+        settings = topic_options.parse(options)
+        topic_options.check_creatable(settings, partitions_count)
         stream = self.stream(stream_ident)
         perm.create_topic(user, stream.id)
         check_name(name, Code.INVALID_TOPIC_NAME)
-        if not 0 <= partitions_count <= MAX_PARTITIONS:
-            raise IggyError(Code.INVALID_PARTITIONS_COUNT)
-        settings = parse_topic_options(options)
         if any(t.name == name for t in stream.topics.values()):
             raise IggyError(Code.TOPIC_NAME_ALREADY_EXISTS, name, stream.id, field="name")
         topic = Topic(lowest_free_id(stream.topics), stream.id, name, now_micros(), {})
-        apply_topic_settings(topic, settings, options)
+        topic.segment_size = settings.get("segment_size", DEFAULT_SEGMENT_SIZE)
+        apply_topic_settings(topic, settings, topic_options.canonical(options, settings))
         self.remove_path(self.topic_path(stream.id, topic.id))
         stream.topics[topic.id] = topic
         self._add_partitions(topic, partitions_count)
@@ -181,16 +177,16 @@ class StreamsMixin:
 
     def update_topic(self, user: User, stream_ident: Identifier, topic_ident: Identifier,
                      name: str, options: dict) -> None:
+        settings = topic_options.parse(options, topic_options.UPDATABLE_KEYS)
         stream, topic = self.resolve(stream_ident, topic_ident)
+        topic_options.check_size_floor(settings, topic.segment_size)
         perm.manage_topic(user, stream.id, topic.id)
         check_name(name, Code.INVALID_TOPIC_NAME)
-        settings = parse_topic_options(options)
         if any(t.name == name and t.id != topic.id for t in stream.topics.values()):
             raise IggyError(Code.TOPIC_NAME_ALREADY_EXISTS, name, stream.id, field="name")
         topic.name = name
+        # An update patches: the client's bytes are stored as sent, absent keys stay
         apply_topic_settings(topic, settings, options)
-        for partition in topic.partitions.values():
-            partition.log.segment_size = topic.segment_size
         self.save()
 
     def delete_topic(self, user: User, stream_ident: Identifier,
@@ -228,19 +224,21 @@ class StreamsMixin:
     # ------------------------------------------------------------------ partitions
     def create_partitions(self, user: User, stream_ident: Identifier,
                           topic_ident: Identifier, count: int) -> None:
+        check_partitions_count(count, allow_zero=False)
         stream, topic = self.resolve(stream_ident, topic_ident)
         perm.manage_topic(user, stream.id, topic.id)
-        if not 1 <= count <= MAX_PARTITIONS or len(topic.partitions) + count > MAX_PARTITIONS:
-            raise IggyError(Code.INVALID_PARTITIONS_COUNT)
+        if max(topic.partitions, default=-1) + count >= MAX_PARTITION_IDS:
+            raise IggyError(Code.PARTITION_ID_SPACE_EXHAUSTED)
         self._add_partitions(topic, count)
         self.rebalance_all(topic)
         self.save()
 
     def delete_partitions(self, user: User, stream_ident: Identifier,
                           topic_ident: Identifier, count: int) -> None:
+        check_partitions_count(count, allow_zero=False)
         stream, topic = self.resolve(stream_ident, topic_ident)
         perm.manage_topic(user, stream.id, topic.id)
-        if not 1 <= count <= len(topic.partitions):
+        if count > len(topic.partitions):
             raise IggyError(Code.INVALID_PARTITIONS_COUNT)
         for partition_id in sorted(topic.partitions)[-count:]:
             partition = topic.partitions.pop(partition_id)
@@ -274,58 +272,21 @@ def reject_options(options: dict | None) -> None:
         raise IggyError(Code.UNSUPPORTED_OPTION_KEY, next(iter(options)))
 
 
-def parse_topic_options(options: dict[str, tuple[int, bytes]]) -> dict[str, object]:
-    """Check every key and value against the 0.9.0 topic catalog."""
-    settings: dict[str, object] = {}
-    for key, (kind, raw) in options.items():
-        expected = TOPIC_OPTION_KINDS.get(key)
-        if expected is None:
-            raise IggyError(Code.UNSUPPORTED_OPTION_KEY, key)
-        if kind != expected:
-            raise IggyError(Code.INVALID_OPTION_VALUE, key)
-        if kind == STRING:
-            value: object = raw.decode("utf-8", "replace")
-            allowed = COMPRESSION_NAMES if key == "compression_algorithm" else DURABILITY_VALUES
-            if value.lower() not in allowed:
-                raise IggyError(Code.INVALID_OPTION_VALUE, key)
-            value = value.lower()
-        elif kind == BOOL:
-            value = bool(raw[0])
-        else:
-            value = int.from_bytes(raw, "little")
-        if key == "messages_required_to_save" and value == 0:
-            raise IggyError(Code.INVALID_OPTION_VALUE, key)
-        settings[key] = value
-    return settings
+def check_partitions_count(count: int, allow_zero: bool) -> None:
+    """One request adds or removes at most 1000 partitions; adding or removing none is
+    refused with the same TooManyPartitions (2015) code, as Iggy does."""
+    if count > MAX_PARTITIONS_PER_REQUEST or count == 0 and not allow_zero:
+        raise IggyError(Code.TOO_MANY_PARTITIONS)
 
 
 def apply_topic_settings(topic: Topic, settings: dict[str, object],
-                         options: dict[str, tuple[int, bytes]]) -> None:
-    """Fold validated settings into the topic; keep the raw keys the client set."""
+                         stored: dict[str, tuple[int, bytes]]) -> None:
+    """Fold parsed settings into the topic's fields and record the option entries."""
     if "compression_algorithm" in settings:
-        topic.compression = COMPRESSION_NAMES[settings["compression_algorithm"]]
+        topic.compression = settings["compression_algorithm"]
     if "message_expiry" in settings:
         expiry = settings["message_expiry"]
-        topic.message_expiry = 0 if expiry in (0, U64_MAX) else expiry
+        topic.message_expiry = 0 if expiry == U64_MAX else expiry
     if "max_topic_size" in settings:
-        topic.max_topic_size = settings["max_topic_size"] or U64_MAX
-    if "segment_size" in settings:
-        topic.segment_size = settings["segment_size"] or DEFAULT_SEGMENT_SIZE
-    topic.options.update(options)
-
-
-def derived_topic_options(explicit: dict[str, tuple[int, bytes]]) -> dict[str, tuple[int, bytes]]:
-    """Catalog keys the client did not set, resolved from the server's defaults."""
-    u64 = struct.Struct("<Q").pack
-    defaults = {
-        "compression_algorithm": (STRING, b"none"),
-        "message_expiry": (UINT64, u64(U64_MAX)),
-        "max_topic_size": (UINT64, u64(U64_MAX)),
-        "segment_size": (UINT64, u64(DEFAULT_SEGMENT_SIZE)),
-        "messages_required_to_save": (UINT32, struct.pack("<I", 1024)),
-        "size_of_messages_required_to_save": (UINT64, u64(1_048_576)),
-        "preallocate_segments": (BOOL, b"\x00"),
-        "durability": (STRING, b"replicated"),
-        "consumer_offset_durability": (STRING, b"replicated"),
-    }
-    return {k: v for k, v in defaults.items() if k not in explicit}
+        topic.max_topic_size = settings["max_topic_size"]
+    topic.options.update(stored)

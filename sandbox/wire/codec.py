@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+
 from sandbox.errors import Code, IggyError
 
 Identifier = int | str

@@ -50,7 +50,8 @@ class BatchInfo:
 
 
 def read_header(data: bytes | memoryview, pos: int = 0) -> tuple[int, ...]:
-    """``(partition_id, base_offset, base_timestamp, origin_timestamp, length, checksum, count)``."""
+    """``(partition_id, base_offset, base_timestamp, origin_timestamp, length, checksum,
+    count)``."""
     return BATCH_FIELDS.unpack_from(data, pos)
 
 
@@ -72,7 +73,7 @@ def frame_checksums(batch: bytes | memoryview, count: int) -> bytes:
         if pos > last_header:
             raise IggyError(Code.INVALID_MESSAGES_SIZE, end, pos + FRAME_HEADER_SIZE)
         checksum, delta, _, headers_len, payload_len, reserved = unpack(batch, pos)
-        if (payload_len - 1 >= MAX_PAYLOAD or headers_len > MAX_USER_HEADERS or reserved
+        if (not 0 < payload_len <= MAX_PAYLOAD or headers_len > MAX_USER_HEADERS or reserved
                 or delta != index):
             _reject_frame(delta, index, headers_len, payload_len, reserved)
         sums.append(checksum)
@@ -96,7 +97,8 @@ def _uniform_frames(batch: bytes | memoryview, count: int) -> bytes | None:
         return None
     lengths = bytes(frames[32:40])
     headers_len, payload_len = struct.unpack("<II", lengths)
-    if (headers_len + payload_len != stride - FRAME_HEADER_SIZE or headers_len > MAX_USER_HEADERS
+    if (headers_len + payload_len != stride - FRAME_HEADER_SIZE or payload_len == 0
+            or headers_len > MAX_USER_HEADERS
             or _column(frames, stride, 32, 8, count) != lengths * count
             or _column(frames, stride, 40, 8, count) != bytes(8 * count)
             or _column(frames, stride, 24, 4, count) != _deltas(count)):

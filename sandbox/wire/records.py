@@ -15,7 +15,7 @@ from sandbox.state.model import (
     TopicPermissions,
     User,
 )
-from sandbox.state.streams import derived_topic_options
+from sandbox.state.topic_options import derived_topic_options
 from sandbox.wire.codec import Reader, Writer
 
 _GLOBAL_FIELDS = list(GlobalPermissions.__dataclass_fields__)

@@ -1,0 +1,97 @@
+"""Logging in and out over HTTP, and the bearer-token check in front of every other route.
+
+Failed logins are slowed down per remote host by the same ``LoginThrottle`` the TCP front
+uses, so guessing passwords is slow on both transports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from sandbox.errors import Code, IggyError
+from sandbox.http.context import CALLER, THROTTLE, TOKENS, Caller, system_of
+from sandbox.http.jsonshapes import identity_json
+from sandbox.http.params import json_object, text_field
+from sandbox.state.model import User
+
+PUBLIC_ROUTES = frozenset({"/ping", "/users/login", "/users/refresh-token",
+                           "/personal-access-tokens/login"})
+
+routes = web.RouteTableDef()
+
+
+@web.middleware
+async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Routes other than ping and the logins need ``Authorization: Bearer <live token>``."""
+    match = request.match_info
+    if match.http_exception is None and match.route.resource.canonical not in PUBLIC_ROUTES:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise IggyError(Code.UNAUTHENTICATED)
+        session = request.app[TOKENS].session_for(token)
+        request[CALLER] = Caller(token, session, system_of(request).caller(session))
+    return await handler(request)
+
+
+@routes.post("/users/login")
+async def login_user(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    username = text_field(body, "username")
+    password = text_field(body, "password")
+    user = await _throttled(request, system_of(request).authenticate(username, password))
+    return _identity(request, user)
+
+
+@routes.post("/personal-access-tokens/login")
+async def login_with_personal_access_token(request: web.Request) -> web.Response:
+    body = await json_object(request)
+    token = text_field(body, "token")
+
+    async def check() -> User:
+        return system_of(request).authenticate_token(token)
+
+    return _identity(request, await _throttled(request, check()))
+
+
+@routes.post("/users/refresh-token")
+async def refresh_token(request: web.Request) -> web.Response:
+    """A live token in the body buys a new one; the old one stops working."""
+    body = await json_object(request)
+    token = body.get("token")
+    if not isinstance(token, str) or not token:
+        raise IggyError(Code.UNAUTHENTICATED)
+    tokens = request.app[TOKENS]
+    user = system_of(request).caller(tokens.session_for(token))
+    return web.json_response(identity_json(user.id, *tokens.refresh(token)))
+
+
+@routes.delete("/users/logout")
+async def logout_user(request: web.Request) -> web.Response:
+    request.app[TOKENS].revoke(request[CALLER].token)
+    return web.Response(status=204)
+
+
+async def _throttled(request: web.Request, attempt: Awaitable[User]) -> User:
+    throttle = request.app[THROTTLE]
+    host = request.remote or "unknown"
+    try:
+        user = await attempt
+    except IggyError:
+        delay = throttle.delay_after_failure(host)
+        if delay:
+            await asyncio.sleep(delay)
+        raise
+    throttle.succeeded(host)
+    return user
+
+
+def _identity(request: web.Request, user: User) -> web.Response:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    address = f"{peer[0]}:{peer[1]}" if peer else (request.remote or "unknown")
+    token, expiry = request.app[TOKENS].issue(user, address)
+    return web.json_response(identity_json(user.id, token, expiry))

@@ -1,0 +1,79 @@
+"""Message batches for the REST API: build one from JSON messages, read one back.
+
+Over HTTP the server is the producer: it lays the messages out exactly as the SDK does over
+TCP (the layout is documented in ``sandbox.wire.messages``), with XXH3 frame checksums and
+the batch checksum, so the batch goes through the same ``accept_batch`` check and storage
+as a TCP send. Polls walk the stored frames to give each message's offset and timestamps.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import xxhash
+
+from sandbox.wire import messages as wire
+
+# id (u128 LE), offset_delta, timestamp_delta, user_headers_length, payload_length, reserved
+_FRAME_AFTER_CHECKSUM = struct.Struct("<16sIIIIQ")
+_CHECKSUM = struct.Struct("<Q")
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to send: its id (never 0 here), payload and user-header TLV bytes."""
+
+    id: int
+    payload: bytes
+    user_headers: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One message as a poll returns it."""
+
+    checksum: int
+    id: int
+    offset: int
+    timestamp: int
+    origin_timestamp: int
+    payload: bytes
+    user_headers: bytes
+    reserved: int
+
+
+def build_batch(messages: Sequence[Outgoing], origin_timestamp: int) -> bytes:
+    """A client batch (partition, offset and base timestamp left 0 for the server to stamp)."""
+    frames = bytearray()
+    sums = bytearray()
+    for index, message in enumerate(messages):
+        rest = _FRAME_AFTER_CHECKSUM.pack(
+            message.id.to_bytes(16, "little"), index, 0, len(message.user_headers),
+            len(message.payload), 0) + message.payload + message.user_headers
+        checksum = _CHECKSUM.pack(xxhash.xxh3_64_intdigest(rest))
+        sums += checksum
+        frames += checksum + rest
+    length = wire.BATCH_HEADER_SIZE + len(frames)
+    header_fields = (0, 0, 0, origin_timestamp, length)
+    checksum = wire.batch_checksum(header_fields, len(messages), bytes(sums))
+    header = bytearray(wire.BATCH_HEADER_SIZE)
+    wire.BATCH_FIELDS.pack_into(header, 0, *header_fields, checksum, len(messages))
+    return bytes(header + frames)
+
+
+def read_batch(batch: bytes | memoryview) -> Iterator[Stored]:
+    """The messages of one stored batch, in order."""
+    _, base_offset, base_timestamp, origin, _, _, count = wire.read_header(batch)
+    pos = wire.BATCH_HEADER_SIZE
+    for _ in range(count):
+        (checksum,) = _CHECKSUM.unpack_from(batch, pos)
+        raw_id, delta, ts_delta, headers_len, payload_len, reserved = (
+            _FRAME_AFTER_CHECKSUM.unpack_from(batch, pos + _CHECKSUM.size))
+        start = pos + wire.FRAME_HEADER_SIZE
+        payload_end = start + payload_len
+        yield Stored(checksum, int.from_bytes(raw_id, "little"), base_offset + delta,
+                     base_timestamp, origin + ts_delta, bytes(batch[start:payload_end]),
+                     bytes(batch[payload_end:payload_end + headers_len]), reserved)
+        pos = payload_end + headers_len
