@@ -14,6 +14,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def start_sandbox(
     """Start ``python -m sandbox`` and wait for its ready line.
 
     ``data_dir=None`` runs it in memory. ``log_file`` receives everything the server prints
-    after the ready line (default: discarded). ``detach=True`` puts it in its own session so
+    (default: discarded after the ready line). ``detach=True`` puts it in its own session so
     it outlives the caller (the helpers' autostart uses that).
     """
     args = [sys.executable, "-m", "sandbox", "--tcp", tcp, "--http", http]
@@ -92,29 +93,33 @@ def start_sandbox(
         p for p in (str(root), child_env.get("PYTHONPATH", "")) if p
     )
     child_env["PYTHONUNBUFFERED"] = "1"
-    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    # stderr joins stdout: what the server says before its ready line (a refusal to start,
+    # say) ends up in the error, and everything after it in the log file.
     popen = subprocess.Popen(
         args,
         stdout=subprocess.PIPE,
-        stderr=log,
+        stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         env=child_env,
         start_new_session=detach,
     )
-    if log_file:
-        log.close()
     seen: list[str] = []
     match = _wait_ready(popen, timeout, seen)
     if match is None:
         if popen.poll() is None:
             popen.kill()
-            popen.wait(5)
+        code = popen.wait(5)
         popen.stdout.close()
         output = "".join(seen).strip() or "(no output)"
-        raise SandboxStartError(f"the sandbox did not start within {timeout:g}s: {output}")
+        if log_file:
+            with open(log_file, "a", encoding="utf-8") as log:
+                log.write(output + "\n")
+        reason = (f"exited with code {code}" if code and code > 0
+                  else f"did not start within {timeout:g}s")
+        raise SandboxStartError(f"the sandbox {reason}: {output}")
     # Nobody reads the pipe from here on: hand further output to the log (or drop it), so a
     # chatty server never blocks on a full pipe.
-    _drain_in_background(popen, log_file)
+    _drain_in_background(popen, log_file, "".join(seen))
     return SandboxProcess(popen, match.group(1), match.group(2), match.group(3))
 
 
@@ -143,12 +148,13 @@ def _wait_ready(popen: subprocess.Popen, timeout: float, seen: list[str]) -> re.
         selector.close()
 
 
-def _drain_in_background(popen: subprocess.Popen, log_file: str | os.PathLike | None) -> None:
-    import threading
-
+def _drain_in_background(popen: subprocess.Popen, log_file: str | os.PathLike | None,
+                         already_read: str) -> None:
     def pump() -> None:
         sink = open(log_file, "ab") if log_file else None  # noqa: SIM115
         try:
+            if sink:
+                sink.write(already_read.encode())
             for line in iter(popen.stdout.readline, b""):
                 if sink:
                     sink.write(line)
