@@ -1,0 +1,1 @@
+"""The classic producer and consumer scripts (run them from the repository root)."""

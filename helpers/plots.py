@@ -1,0 +1,192 @@
+"""One-call charts for the notebooks; each returns a titled, labelled matplotlib Figure.
+
+Figures are detached from pyplot's registry before they are returned, so a notebook shows
+each one exactly once (as the cell's value) and scripts or tests on the Agg backend work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+MAX_LEGEND_ENTRIES = 12  # more keys than this: colours only, no legend
+_MEASURE_LABELS = {
+    "messages_per_s": "messages per second",
+    "mb_per_s": "MB per second",
+    "batch_latency_ms": "batch latency (ms)",
+}
+
+
+def offsets_per_partition(topic_details: Any) -> Figure:
+    """Bar chart of messages per partition of a topic, labelled with each current offset.
+
+    Takes the ``TopicDetails`` of ``client.get_topic`` (or ``ensure_topic``).
+    """
+    partitions = sorted(topic_details.partitions, key=lambda p: p.id)
+    fig, ax = _figure()
+    ids = [p.id for p in partitions]
+    bars = ax.bar(ids, [p.messages_count for p in partitions], color="tab:blue")
+    labels = [f"offset {p.current_offset}" if p.messages_count else "empty" for p in partitions]
+    ax.bar_label(bars, labels=labels, padding=2, fontsize="small")
+    _partition_axis(ax, ids)
+    _count_axis(ax, "messages")
+    ax.set_title(f"Messages per partition of topic '{topic_details.name}'")
+    return fig
+
+
+def partition_distribution(df: pd.DataFrame, by: str | None = "key") -> Figure:
+    """Messages per partition from a ``produce``/``consume`` table.
+
+    With a ``by`` column holding values (by default the "key" of ``produce``), the bars are
+    stacked and coloured by that column, showing which keys landed where.
+    """
+    fig, ax = _figure()
+    if by and by in df.columns and df[by].notna().any():
+        labelled = df.assign(**{by: df[by].fillna("(none)")})
+        table = labelled.groupby(["partition", by]).size().unstack(fill_value=0).sort_index()
+        bottom = pd.Series(0, index=table.index)
+        for value in table.columns:
+            ax.bar(table.index, table[value], bottom=bottom, label=str(value))
+            bottom += table[value]
+        if len(table.columns) <= MAX_LEGEND_ENTRIES:
+            ax.legend(title=by, fontsize="small")
+        ids = list(table.index)
+    else:
+        counts = df.groupby("partition").size().sort_index()
+        ax.bar(counts.index, counts.values, color="tab:blue")
+        ids = list(counts.index)
+    _partition_axis(ax, ids)
+    _count_axis(ax, "messages")
+    ax.set_title(f"How {len(df)} messages spread over the partitions")
+    return fig
+
+
+def consumer_lag(frame: pd.DataFrame) -> Figure:
+    """Consumer progress against the end of each partition.
+
+    ``frame`` has columns ``partition``, ``end_offset`` (the partition's current offset) and
+    ``consumer_offset`` (the consumer's stored offset). With a ``time`` column too, it draws
+    the lag (end - consumer) of each partition over time; without, one pair of bars per
+    partition.
+    """
+    fig, ax = _figure()
+    lag = frame["end_offset"] - frame["consumer_offset"]
+    if "time" in frame.columns:
+        for partition, rows in frame.assign(lag=lag).groupby("partition"):
+            ax.plot(rows["time"], rows["lag"], marker="o", label=f"partition {partition}")
+        ax.set_xlabel("time")
+        ax.set_ylabel("lag (messages behind)")
+        ax.legend(fontsize="small")
+        ax.set_title("Consumer lag over time")
+    else:
+        ids = list(frame["partition"])
+        x = range(len(ids))
+        ax.bar([i - 0.2 for i in x], frame["end_offset"], width=0.4, label="partition end")
+        bars = ax.bar(
+            [i + 0.2 for i in x], frame["consumer_offset"], width=0.4, label="consumer offset"
+        )
+        ax.bar_label(bars, labels=[f"lag {n}" for n in lag], padding=2, fontsize="small")
+        ax.set_xticks(list(x), [str(p) for p in ids])
+        ax.set_xlabel("partition")
+        _count_axis(ax, "offset")
+        ax.legend(fontsize="small")
+        ax.set_title("Consumer offset against the end of each partition")
+    return fig
+
+
+def throughput(results_df: pd.DataFrame, x: str | None = None, y: str = "messages_per_s") -> Figure:
+    """Messages per second (or another measured column ``y``) against batch size or time.
+
+    ``x`` defaults to "batch_size" (log scale) when that column exists, else "time". An
+    optional ``series`` column draws one line per value (e.g. "sync" vs "background").
+    ``y`` names the y axis: "messages_per_s" is throughput; "mb_per_s" and
+    "batch_latency_ms" get their units.
+    """
+    x = x or ("batch_size" if "batch_size" in results_df.columns else "time")
+    fig, ax = _figure()
+    has_series = "series" in results_df.columns
+    groups = results_df.groupby("series") if has_series else [(None, results_df)]
+    for name, rows in groups:
+        rows = rows.sort_values(x)
+        ax.plot(rows[x], rows[y], marker="o", label=name)
+    if x == "batch_size":
+        ax.set_xscale("log")
+    if has_series:
+        ax.legend(fontsize="small")
+    ax.set_xlabel(x.replace("_", " "))
+    label = _measure_label(y)
+    ax.set_ylabel(label)
+    ax.set_ylim(bottom=0)
+    what = "Throughput" if y in ("messages_per_s", "mb_per_s") else label[:1].upper() + label[1:]
+    ax.set_title(f"{what} by {x.replace('_', ' ')}")
+    return fig
+
+
+def _measure_label(column: str) -> str:
+    """Axis label of a measured column: known units spelled out, else the column's words."""
+    return _MEASURE_LABELS.get(column, column.replace("_", " "))
+
+
+def group_assignment(snapshots: Mapping[str, Any]) -> Figure:
+    """Which member owns which partition, one row per snapshot (e.g. before/after).
+
+    ``snapshots`` maps a label to ``{member: [partition, ...]}`` or to the
+    ``ConsumerGroupDetails`` of ``client.get_consumer_group``.
+    """
+    owners = {label: _owners(snapshot) for label, snapshot in snapshots.items()}
+    partitions = sorted({p for owned in owners.values() for p in owned})
+    members = sorted({m for owned in owners.values() for m in owned.values()}, key=str)
+    colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(members)}
+    fig, ax = _figure(height=0.9 * len(owners) + 1.6)
+    labels = list(owners)
+    for row, label in enumerate(labels):
+        for column, partition in enumerate(partitions):
+            member = owners[label].get(partition)
+            colour = colours[member] if member is not None else "whitesmoke"
+            ax.add_patch(plt.Rectangle((column, row), 0.95, 0.9, color=colour))
+            ax.text(
+                column + 0.47,
+                row + 0.45,
+                "-" if member is None else str(member),
+                ha="center",
+                va="center",
+                fontsize="small",
+            )
+    ax.set_xlim(0, max(1, len(partitions)))
+    ax.set_ylim(len(labels), 0)
+    ax.set_xticks([c + 0.47 for c in range(len(partitions))], [str(p) for p in partitions])
+    ax.set_yticks([r + 0.45 for r in range(len(labels))], labels)
+    ax.set_xlabel("partition")
+    ax.set_title("Partition owners in the consumer group (cell text: member)")
+    return fig
+
+
+def _owners(snapshot: Any) -> dict[int, Any]:
+    """partition -> member, from a mapping or from ConsumerGroupDetails."""
+    if hasattr(snapshot, "members"):
+        snapshot = {m.id: m.partitions for m in snapshot.members}
+    return {p: member for member, parts in snapshot.items() for p in parts}
+
+
+def _figure(height: float = 3.6) -> tuple[Figure, Axes]:
+    fig, ax = plt.subplots(figsize=(7, height), layout="constrained")
+    plt.close(fig)  # the caller displays it; pyplot must not show it a second time
+    return fig, ax
+
+
+def _partition_axis(ax: Axes, ids: Sequence[int]) -> None:
+    ax.set_xticks(list(ids), [str(i) for i in ids])
+    ax.set_xlabel("partition")
+
+
+def _count_axis(ax: Axes, label: str) -> None:
+    """Whole numbers on the y axis, with room above the bars for their labels."""
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.margins(y=0.12)
+    ax.set_ylabel(label)

@@ -1,0 +1,37 @@
+"""Delete the course's streams: ``python -m helpers.reset [PREFIX]``.
+
+Without a prefix it deletes everything the course created (``reset_all``); with one, only
+that notebook's streams, e.g. ``python -m helpers.reset nb03``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from helpers.connection import LoginFailed, ServerNotAvailable, connect
+from helpers.resources import reset, reset_all
+from helpers.scripts import exit_now
+
+
+async def _main(prefix: str | None) -> None:
+    client = await connect()
+    deleted = await (reset(client, prefix) if prefix else reset_all(client))
+    print(f"Deleted {len(deleted)} stream(s)" + (": " + ", ".join(deleted) if deleted else ""))
+
+
+def main(argv: list[str]) -> int:
+    """Run the reset; returns the exit code (2 for bad arguments, 1 without a server)."""
+    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+        print(__doc__.strip().splitlines()[0], file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_main(argv[0] if argv else None))
+    except (ServerNotAvailable, LoginFailed) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    exit_now(main(sys.argv[1:]))

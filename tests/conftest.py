@@ -1,0 +1,157 @@
+"""Shared fixtures: one Iggy server for the whole test session, clients and unique names.
+
+By default the session starts a sandbox on free ports with its data in a temporary
+directory. With ``IGGY_TEST_SERVER=real`` it uses the server already running at
+IGGY_TCP_ADDRESS / IGGY_HTTP_URL (e.g. ``docker compose up -d``) instead; tests that need to
+control the server process ask for ``sandbox_only`` and are skipped then.
+
+While the session runs, IGGY_TCP_ADDRESS, IGGY_HTTP_URL, IGGY_AUTOSTART=0 and COURSE_SMALL=1
+are set in ``os.environ``, so helpers, client scripts and notebooks started by tests all
+find the same server.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from apache_iggy import IggyClient
+
+from helpers.connection import connect, split_address
+from helpers.resources import reset
+from sandbox.launch import SandboxProcess, SandboxStartError, start_sandbox
+
+ROOT_CREDENTIALS = {"IGGY_ROOT_USERNAME": "iggy", "IGGY_ROOT_PASSWORD": "iggy"}
+
+
+@dataclass(frozen=True)
+class IggyTestServer:
+    """The server the session's tests talk to."""
+
+    tcp_address: str  # "127.0.0.1:PORT"
+    http_url: str  # "http://127.0.0.1:PORT"
+    kind: str  # "sandbox" or "real"
+    process: SandboxProcess | None  # None for the real server: no process control
+
+
+@pytest.fixture(scope="session")
+def iggy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IggyTestServer]:
+    """The session's server, with the course's environment variables pointing at it."""
+    with pytest.MonkeyPatch.context() as env:
+        if os.environ.get("IGGY_TEST_SERVER", "sandbox") == "real":
+            server = _real_server()
+        else:
+            env.setenv("IGGY_USERNAME", "iggy")
+            env.setenv("IGGY_PASSWORD", "iggy")
+            server = _sandbox_server(start_private_sandbox(tmp_path_factory.mktemp("sandbox")))
+        env.setenv("IGGY_TCP_ADDRESS", server.tcp_address)
+        env.setenv("IGGY_HTTP_URL", server.http_url)
+        env.setenv("IGGY_AUTOSTART", "0")
+        env.setenv("COURSE_SMALL", "1")
+        try:
+            yield server
+        finally:
+            if server.process is not None:
+                server.process.stop()
+
+
+@pytest.fixture
+def sandbox_only(iggy_server: IggyTestServer) -> IggyTestServer:
+    """The session's server when it is a sandbox this session controls; skips otherwise."""
+    if iggy_server.process is None:
+        pytest.skip("needs the sandbox process (IGGY_TEST_SERVER=real runs without one)")
+    return iggy_server
+
+
+@pytest.fixture
+def fresh_sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
+    """A sandbox of this test's own (own ports and data dir), for tests that restart,
+    crash or wipe a server. Stopped after the test. Connect with
+    ``connect(fresh_sandbox.tcp_address)``."""
+    process = start_private_sandbox(tmp_path / "sandbox")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest_asyncio.fixture
+async def client(iggy_server: IggyTestServer) -> IggyClient:
+    """A logged-in client of the session's server (built by ``helpers.connect``)."""
+    return await connect(announce=False)
+
+
+@pytest_asyncio.fixture
+async def unique(iggy_server: IggyTestServer) -> AsyncIterator[Callable[[str], str]]:
+    """``unique("nb01")`` → "nb01-t3f9a0c2b1d": a fresh name per call. Streams whose
+    names start with a name made here are deleted from the session's server afterwards."""
+    made: list[str] = []
+
+    def make(prefix: str = "test") -> str:
+        name = f"{prefix}-t{uuid.uuid4().hex[:10]}"
+        made.append(name)
+        return name
+
+    yield make
+    if made:
+        cleaner = await connect(announce=False)
+        for name in made:
+            await reset(cleaner, name)
+
+
+@pytest.fixture
+def free_address() -> Callable[[], str]:
+    """``free_address()`` → "127.0.0.1:PORT" with a port that was free a moment ago."""
+
+    def make() -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return f"127.0.0.1:{probe.getsockname()[1]}"
+
+    return make
+
+
+@pytest.fixture
+def closed_address(free_address: Callable[[], str]) -> str:
+    """A loopback "host:port" where nothing listens."""
+    return free_address()
+
+
+def start_private_sandbox(data_dir: Path) -> SandboxProcess:
+    """Start a sandbox on free ports with iggy/iggy as root, logging to data_dir.log."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return start_sandbox(
+            data_dir=data_dir,
+            log_file=data_dir.with_suffix(".log"),
+            env={**os.environ, **ROOT_CREDENTIALS},
+            # Retention runs every second instead of every minute, so notebook 07 shows
+            # expired and over-size segments being deleted within seconds.
+            extra_args=("--cleaner-interval", "1"),
+        )
+    except SandboxStartError as error:
+        pytest.fail(f"could not start the sandbox: {error}", pytrace=False)
+
+
+def _sandbox_server(process: SandboxProcess) -> IggyTestServer:
+    return IggyTestServer(process.tcp_address, process.http_url, "sandbox", process)
+
+
+def _real_server() -> IggyTestServer:
+    address = os.environ.get("IGGY_TCP_ADDRESS", "127.0.0.1:8090")
+    http_url = os.environ.get("IGGY_HTTP_URL", "http://127.0.0.1:3000")
+    try:
+        socket.create_connection(split_address(address), timeout=2).close()
+    except OSError as error:
+        pytest.fail(
+            f"IGGY_TEST_SERVER=real but nothing answers at {address} ({error}). "
+            "Start it with `docker compose up -d` or set IGGY_TCP_ADDRESS.",
+            pytrace=False,
+        )
+    return IggyTestServer(address, http_url, "real", None)
