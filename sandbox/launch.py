@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
 import signal
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,11 +27,13 @@ class SandboxStartError(RuntimeError):
 class SandboxProcess:
     """A running sandbox: its addresses, its PID, and how to stop it."""
 
-    def __init__(self, popen: subprocess.Popen, tcp_address: str, http_url: str, data_dir: str):
+    def __init__(self, popen: subprocess.Popen, tcp_address: str, http_url: str, data_dir: str,
+                 temporary_log: Path | None = None):
         self.popen = popen
         self.tcp_address = tcp_address
         self.http_url = http_url
         self.data_dir = None if data_dir == "in-memory" else data_dir
+        self._temporary_log = temporary_log
 
     @property
     def pid(self) -> int:
@@ -47,7 +48,7 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(timeout)
-        self._close_pipes()
+        self._forget_log()
         return self.popen.returncode
 
     def kill(self) -> None:
@@ -55,11 +56,11 @@ class SandboxProcess:
         if self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait(10)
-        self._close_pipes()
+        self._forget_log()
 
-    def _close_pipes(self) -> None:
-        if self.popen.stdout:
-            self.popen.stdout.close()
+    def _forget_log(self) -> None:
+        if self._temporary_log is not None:
+            self._temporary_log.unlink(missing_ok=True)
 
     def __enter__(self) -> SandboxProcess:
         return self
@@ -81,8 +82,9 @@ def start_sandbox(
     """Start ``python -m sandbox`` and wait for its ready line.
 
     ``data_dir=None`` runs it in memory. ``log_file`` receives everything the server prints
-    (default: discarded after the ready line). ``detach=True`` puts it in its own session so
-    it outlives the caller (the helpers' autostart uses that).
+    (default: a temporary file removed by ``stop()``). The server writes to that file, never
+    to a pipe of ours, so ``detach=True`` (its own session) lets it outlive the caller: the
+    helpers' autostart uses that.
     """
     args = [sys.executable, "-m", "sandbox", "--tcp", tcp, "--http", http]
     args += ["--data-dir", str(data_dir)] if data_dir is not None else ["--in-memory"]
@@ -93,76 +95,42 @@ def start_sandbox(
         p for p in (str(root), child_env.get("PYTHONPATH", "")) if p
     )
     child_env["PYTHONUNBUFFERED"] = "1"
-    # stderr joins stdout: what the server says before its ready line (a refusal to start,
-    # say) ends up in the error, and everything after it in the log file.
-    popen = subprocess.Popen(
-        args,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=child_env,
-        start_new_session=detach,
-    )
-    seen: list[str] = []
-    match = _wait_ready(popen, timeout, seen)
+    temporary = None
+    if log_file is None:
+        handle, name = tempfile.mkstemp(prefix="iggy-sandbox-", suffix=".log")
+        os.close(handle)
+        log_file = temporary = Path(name)
+    log_path = Path(log_file)
+    start_at = log_path.stat().st_size if log_path.exists() else 0
+    with open(log_path, "ab") as log:
+        popen = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, env=child_env,
+                                 start_new_session=detach)
+    output, match = _wait_ready(popen, log_path, start_at, timeout)
     if match is None:
         if popen.poll() is None:
             popen.kill()
         code = popen.wait(5)
-        popen.stdout.close()
-        output = "".join(seen).strip() or "(no output)"
-        if log_file:
-            with open(log_file, "a", encoding="utf-8") as log:
-                log.write(output + "\n")
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         reason = (f"exited with code {code}" if code and code > 0
                   else f"did not start within {timeout:g}s")
-        raise SandboxStartError(f"the sandbox {reason}: {output}")
-    # Nobody reads the pipe from here on: hand further output to the log (or drop it), so a
-    # chatty server never blocks on a full pipe.
-    _drain_in_background(popen, log_file, "".join(seen))
-    return SandboxProcess(popen, match.group(1), match.group(2), match.group(3))
+        raise SandboxStartError(f"the sandbox {reason}: {output.strip() or '(no output)'}")
+    return SandboxProcess(popen, match.group(1), match.group(2), match.group(3), temporary)
 
 
-def _wait_ready(popen: subprocess.Popen, timeout: float, seen: list[str]) -> re.Match | None:
+def _wait_ready(popen: subprocess.Popen, log_path: Path, start_at: int,
+                timeout: float) -> tuple[str, re.Match | None]:
+    """Follow the log from ``start_at`` until the ready line, an exit, or the deadline."""
     deadline = time.monotonic() + timeout
-    selector = selectors.DefaultSelector()
-    selector.register(popen.stdout, selectors.EVENT_READ)
-    buffer = b""
-    try:
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                continue
-            chunk = os.read(popen.stdout.fileno(), 4096)
-            if not chunk:
-                return None
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                text = line.decode(errors="replace")
-                seen.append(text + "\n")
-                match = READY_PATTERN.search(text)
-                if match:
-                    return match
-        return None
-    finally:
-        selector.close()
-
-
-def _drain_in_background(popen: subprocess.Popen, log_file: str | os.PathLike | None,
-                         already_read: str) -> None:
-    def pump() -> None:
-        sink = open(log_file, "ab") if log_file else None  # noqa: SIM115
-        try:
-            if sink:
-                sink.write(already_read.encode())
-            for line in iter(popen.stdout.readline, b""):
-                if sink:
-                    sink.write(line)
-                    sink.flush()
-        except (OSError, ValueError):
-            pass
-        finally:
-            if sink:
-                sink.close()
-
-    threading.Thread(target=pump, name=f"sandbox-{popen.pid}-stdout", daemon=True).start()
+    output = ""
+    with open(log_path, "rb") as log:
+        log.seek(start_at)
+        while True:
+            output += log.read().decode(errors="replace")
+            match = READY_PATTERN.search(output)
+            if match or popen.poll() is not None or time.monotonic() >= deadline:
+                if match is None:
+                    output += log.read().decode(errors="replace")
+                return output, match
+            time.sleep(0.02)
