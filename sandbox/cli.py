@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if restart:
         argv = [sys.executable, "-m", "sandbox", "--tcp", "{}:{}".format(*args.tcp),
-                "--http", "{}:{}".format(*args.http), "--cleaner-interval", str(args.cleaner_interval),
-                "--log-level", args.log_level]
+                "--http", "{}:{}".format(*args.http),
+                "--cleaner-interval", str(args.cleaner_interval), "--log-level", args.log_level]
         argv += ["--in-memory"] if args.in_memory else ["--data-dir", str(args.data_dir)]
         sys.stdout.flush()
         os.execv(sys.executable, argv)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sandbox.commands.registry import Context, command
-from sandbox.errors import Code
 from sandbox.wire import records
 from sandbox.wire.codec import Reader, Writer
 
@@ -30,7 +29,7 @@ def get_consumer_groups(ctx: Context, body: Reader) -> bytes:
 @command(602, "create consumer group", operation=139)
 def create_consumer_group(ctx: Context, body: Reader) -> bytes:
     stream, topic_ident = body.identifier(), body.identifier()
-    name = body.name(Code.INVALID_CONSUMER_GROUP_NAME)
+    name = body.name()
     topic, group = ctx.system.create_consumer_group(ctx.user, stream, topic_ident, name)
     return records.group_details(Writer(), topic, group).bytes()
 

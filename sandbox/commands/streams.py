@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sandbox.commands.registry import Context, command
-from sandbox.errors import Code
 from sandbox.wire import records
 from sandbox.wire.codec import Reader, Writer
 
@@ -24,7 +23,7 @@ def get_streams(ctx: Context, body: Reader) -> bytes:
 
 @command(202, "create stream", operation=128)
 def create_stream(ctx: Context, body: Reader) -> bytes:
-    name = body.name(Code.INVALID_STREAM_NAME)
+    name = body.name()
     stream = ctx.system.create_stream(ctx.user, name, body.options())
     return records.stream_details(Writer(), stream).bytes()
 
@@ -32,7 +31,7 @@ def create_stream(ctx: Context, body: Reader) -> bytes:
 @command(204, "update stream", operation=129)
 def update_stream(ctx: Context, body: Reader) -> bytes:
     ident = body.identifier()
-    name = body.name(Code.INVALID_STREAM_NAME)
+    name = body.name()
     ctx.system.update_stream(ctx.user, ident, name, body.options())
     return b""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sandbox.commands.registry import Context, command
-from sandbox.errors import Code
 from sandbox.wire import records
 from sandbox.wire.codec import Reader, Writer
 
@@ -27,7 +26,7 @@ def get_topics(ctx: Context, body: Reader) -> bytes:
 def create_topic(ctx: Context, body: Reader) -> bytes:
     stream = body.identifier()
     partitions_count = body.u32()
-    name = body.name(Code.INVALID_TOPIC_NAME)
+    name = body.name()
     topic = ctx.system.create_topic(ctx.user, stream, name, partitions_count, body.options())
     return records.topic_details(Writer(), topic).bytes()
 
@@ -35,7 +34,7 @@ def create_topic(ctx: Context, body: Reader) -> bytes:
 @command(304, "update topic", operation=133)
 def update_topic(ctx: Context, body: Reader) -> bytes:
     stream, topic = body.identifier(), body.identifier()
-    name = body.name(Code.INVALID_TOPIC_NAME)
+    name = body.name()
     ctx.system.update_topic(ctx.user, stream, topic, name, body.options())
     return b""
 

@@ -40,7 +40,7 @@ def get_users(ctx: Context, body: Reader) -> bytes:
 
 @command(33, "create user", operation=141)
 async def create_user(ctx: Context, body: Reader) -> bytes:
-    username = body.name(Code.INVALID_USERNAME)
+    username = body.name()
     password = _password(body)
     active = _status(body.u8())
     permissions = None
@@ -57,7 +57,7 @@ async def create_user(ctx: Context, body: Reader) -> bytes:
 @command(35, "update user", operation=142)
 def update_user(ctx: Context, body: Reader) -> bytes:
     ident = body.identifier()
-    username = body.name(Code.INVALID_USERNAME) if body.u8() else None
+    username = body.name() if body.u8() else None
     active = _status(body.u8()) if body.u8() else None
     ctx.system.update_user(ctx.user, ident, username, active, body.options())
     return b""

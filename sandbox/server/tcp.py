@@ -95,13 +95,17 @@ class TcpFront:
             code = header.code
             if code in LEGACY_LOGIN_CODES:
                 return framing.eviction(header.client, framing.EVICT_MALFORMED_LOGIN)
+            command = COMMANDS.get(code)
+            # Only ping works before login; any other code, even an unknown one, is 40
+            if session.user_id is None and (command is None or command.needs_login):
+                return framing.reply_header(header, 0, Code.UNAUTHENTICATED)
         else:
             code = OPERATION_CODES.get(operation)
             if code is None:
                 return framing.reply_header(header, 0, Code.INVALID_COMMAND)
             if session.user_id is None:
                 return framing.eviction(header.client, framing.EVICT_NO_SESSION)
-        command = COMMANDS.get(code)
+            command = COMMANDS[code]
         if command is None:
             return framing.reply_header(header, 0, Code.INVALID_COMMAND)
         try:

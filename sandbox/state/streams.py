@@ -16,13 +16,6 @@ from sandbox.state.model import (
     User,
     now_micros,
 )
-
-# Re-exported: the HTTP front reads the catalog from here
-from sandbox.state.topic_options import (  # noqa: F401
-    COMPRESSION_NAMES,
-    TOPIC_OPTION_KINDS,
-    derived_topic_options,
-)
 from sandbox.storage.offsets import OffsetFiles
 from sandbox.storage.segments import PartitionLog
 from sandbox.wire.codec import Identifier

@@ -52,7 +52,11 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
                                             Permissions.root())
             self.save()
         else:
-            snapshot.restore(self, document)
+            try:
+                snapshot.restore(self, document)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+                self.close()
+                raise metadata.damaged(data_dir, f"unexpected content: {error!r}") from None
 
     # ------------------------------------------------------------------ persistence
     def save(self) -> None:

@@ -19,18 +19,6 @@ from sandbox.wire.codec import BOOL, STRING, UINT32, UINT64
 UINT8 = 9
 Options = dict[str, tuple[int, bytes]]
 
-# Key -> canonical TLV kind (what create stores, and what DescribeOptions reports)
-TOPIC_OPTION_KINDS = {
-    "compression_algorithm": STRING,
-    "message_expiry": UINT64,
-    "max_topic_size": UINT64,
-    "segment_size": UINT64,
-    "messages_required_to_save": UINT32,
-    "size_of_messages_required_to_save": UINT64,
-    "preallocate_segments": BOOL,
-    "durability": STRING,
-    "consumer_offset_durability": STRING,
-}
 # Update may only patch these; the rest describe how partitions were laid down
 UPDATABLE_KEYS = frozenset({"compression_algorithm", "message_expiry", "max_topic_size"})
 DURABILITY_VALUES = ("replicated", "persisted")
@@ -44,6 +32,8 @@ MAX_PREALLOCATED_TOPIC_BYTES = 64 * 1024 * 1024 * 1024
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+# The catalog: key -> (canonical kind, default). Create stores a key the client named in its
+# canonical kind; DescribeOptions and the derived block report the defaults.
 _DEFAULTS: Options = {
     "compression_algorithm": (STRING, b"none"),
     "message_expiry": (UINT64, _U64.pack(U64_MAX)),
@@ -73,7 +63,7 @@ def parse(options: Options, allowed: frozenset[str] | None = None) -> dict[str, 
     """
     values: dict[str, object] = {}
     for key, (kind, raw) in options.items():
-        if key not in TOPIC_OPTION_KINDS or allowed is not None and key not in allowed:
+        if key not in _DEFAULTS or allowed is not None and key not in allowed:
             raise IggyError(Code.UNSUPPORTED_OPTION_KEY, key)
         try:
             value = _PARSERS[key](kind, raw)

@@ -28,14 +28,19 @@ def load(data_dir: Path) -> dict[str, Any] | None:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise CorruptMetadata(
-            f"{path} is damaged ({error}). The sandbox will not start on it, so that no "
-            "stream or user is silently lost. Restore it from a backup, or start with an "
-            "empty --data-dir (make reset-server removes the course's data).") from None
+        raise damaged(data_dir, str(error)) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
         raise CorruptMetadata(f"{path} is not a sandbox metadata file of format "
                               f"{FORMAT_VERSION}; use another --data-dir")
     return document
+
+
+def damaged(data_dir: Path, problem: str) -> CorruptMetadata:
+    """The refusal for a file that parses wrong: says which file, why, and what to do."""
+    return CorruptMetadata(
+        f"{data_dir / FILE_NAME} is damaged ({problem}). The sandbox will not start on it, so "
+        "that no stream or user is silently lost. Restore it from a backup, or start empty: "
+        f"delete {data_dir} or pass another --data-dir.")
 
 
 def save(data_dir: Path, document: dict[str, Any]) -> None:

@@ -1,8 +1,8 @@
 """Primitive encodings of the 0.9 binary protocol (all little-endian).
 
-``Reader`` decodes a request body from memory; every short read or bad value becomes an
-``IggyError`` (InvalidFormat unless Iggy names a better code), so handlers never see bytes
-that do not parse. ``Writer`` builds reply bodies.
+``Reader`` decodes a request body from memory; every short read or bad value becomes
+InvalidCommand (3), the code Iggy answers for any body that does not decode, so handlers
+never see bytes that do not parse. ``Writer`` builds reply bodies.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ U16 = struct.Struct("<H")
 U32 = struct.Struct("<I")
 U64 = struct.Struct("<Q")
 F32 = struct.Struct("<f")
+
+UNDECODABLE = Code.INVALID_COMMAND
 
 CONSUMER_SINGLE = 1
 CONSUMER_GROUP = 2
@@ -71,14 +73,14 @@ class Reader:
 
     def _take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > len(self.buf):
-            raise IggyError(Code.INVALID_FORMAT)
+            raise IggyError(UNDECODABLE)
         view = self.buf[self.pos:self.pos + n]
         self.pos += n
         return view
 
     def _unpack(self, s: struct.Struct) -> int:
         if self.pos + s.size > len(self.buf):
-            raise IggyError(Code.INVALID_FORMAT)
+            raise IggyError(UNDECODABLE)
         (value,) = s.unpack_from(self.buf, self.pos)
         self.pos += s.size
         return value
@@ -101,20 +103,20 @@ class Reader:
     def end(self) -> None:
         """Trailing bytes mean the frame is not what the command expects."""
         if self.remaining():
-            raise IggyError(Code.INVALID_FORMAT)
+            raise IggyError(UNDECODABLE)
 
-    def name(self, invalid: Code = Code.INVALID_FORMAT) -> str:
-        """``[u8 len][UTF-8]`` with len 1..255; a bad name gets the command's own code."""
+    def name(self) -> str:
+        """``[u8 len][UTF-8]`` with len 1..255."""
         length = self.u8()
         if length == 0:
-            raise IggyError(invalid)
-        return self.text(length, invalid)
+            raise IggyError(UNDECODABLE)
+        return self.text(length)
 
-    def text(self, length: int, invalid: Code = Code.INVALID_FORMAT) -> str:
+    def text(self, length: int) -> str:
         try:
             return bytes(self._take(length)).decode("utf-8")
         except UnicodeDecodeError:
-            raise IggyError(invalid) from None
+            raise IggyError(UNDECODABLE) from None
 
     def small_bytes(self) -> bytes:
         """``[u8 len][bytes]`` (passwords, tokens)."""
@@ -125,18 +127,18 @@ class Reader:
         length = self.u8()
         if kind == 1:
             if length != 4:
-                raise IggyError(Code.INVALID_IDENTIFIER)
+                raise IggyError(UNDECODABLE)
             return self.u32()
         if kind == 2:
             if length == 0:
-                raise IggyError(Code.INVALID_IDENTIFIER)
-            return self.text(length, Code.INVALID_IDENTIFIER)
-        raise IggyError(Code.INVALID_IDENTIFIER)
+                raise IggyError(UNDECODABLE)
+            return self.text(length)
+        raise IggyError(UNDECODABLE)
 
     def consumer(self) -> ConsumerRef:
         kind = self.u8()
         if kind not in (CONSUMER_SINGLE, CONSUMER_GROUP):
-            raise IggyError(Code.INVALID_FORMAT)
+            raise IggyError(UNDECODABLE)
         return ConsumerRef(kind, self.identifier())
 
     def optional_partition(self) -> int | None:
@@ -148,7 +150,7 @@ class Reader:
         kind = self.u8()
         value = self.u64()
         if kind not in STRATEGY_NAMES:
-            raise IggyError(Code.INVALID_FORMAT)
+            raise IggyError(UNDECODABLE)
         return Strategy(kind, value)
 
     def partitioning(self) -> PartitioningRef:
@@ -161,43 +163,47 @@ class Reader:
             return PartitioningRef(kind, value)
         if kind == MESSAGES_KEY and 1 <= length <= 255:
             return PartitioningRef(kind, value)
-        raise IggyError(Code.INVALID_FORMAT)
+        raise IggyError(UNDECODABLE)
 
     def options(self) -> dict[str, tuple[int, bytes]]:
         """An options TLV block running to the end of the body: ``{key: (kind, value)}``."""
-        return decode_options(self.rest())
+        return decode_options(self.rest(), UNDECODABLE)
 
 
-def decode_tlv(block: bytes | memoryview) -> list[tuple[int, bytes]]:
-    """Split a TLV block into ``(kind, value)`` entries; a bad block is InvalidFormat."""
+def decode_tlv(block: bytes | memoryview,
+               error: Code = Code.INVALID_FORMAT) -> list[tuple[int, bytes]]:
+    """Split a TLV block into ``(kind, value)`` entries; a bad block raises ``error``."""
     entries = []
     reader = Reader(block)
-    while reader.remaining():
-        kind = reader.u8()
-        length = reader.u32()
-        if kind == 0 or kind > 15 or not 1 <= length <= 255:
-            raise IggyError(Code.INVALID_FORMAT)
-        fixed = TLV_FIXED_SIZES.get(kind)
-        if fixed is not None and fixed != length:
-            raise IggyError(Code.INVALID_FORMAT)
-        entries.append((kind, reader.raw(length)))
+    try:
+        while reader.remaining():
+            kind = reader.u8()
+            length = reader.u32()
+            if kind == 0 or kind > 15 or not 1 <= length <= 255:
+                raise IggyError(error)
+            fixed = TLV_FIXED_SIZES.get(kind)
+            if fixed is not None and fixed != length:
+                raise IggyError(error)
+            entries.append((kind, reader.raw(length)))
+    except IggyError:
+        raise IggyError(error) from None
     if len(entries) % 2:
-        raise IggyError(Code.INVALID_FORMAT)
+        raise IggyError(error)
     return entries
 
 
-def decode_options(block: bytes | memoryview) -> dict[str, tuple[int, bytes]]:
-    entries = decode_tlv(block)
+def decode_options(block: bytes | memoryview,
+                   error: Code = Code.INVALID_FORMAT) -> dict[str, tuple[int, bytes]]:
+    """An options block as ``{key: (kind, value)}``: String keys, each once."""
+    entries = decode_tlv(block, error)
     options: dict[str, tuple[int, bytes]] = {}
     for (key_kind, key), value in zip(entries[::2], entries[1::2], strict=True):
-        if key_kind != STRING:
-            raise IggyError(Code.INVALID_FORMAT)
         try:
             name = key.decode("utf-8")
         except UnicodeDecodeError:
-            raise IggyError(Code.INVALID_FORMAT) from None
-        if name in options:
-            raise IggyError(Code.INVALID_FORMAT)
+            raise IggyError(error) from None
+        if key_kind != STRING or name in options:
+            raise IggyError(error)
         options[name] = value
     return options
 
