@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from sandbox.commands.registry import Context, command
-from sandbox.errors import Code, IggyError
-from sandbox.state import permissions as perm
 from sandbox.wire.codec import Reader
 
 
@@ -24,13 +22,7 @@ def delete_partitions(ctx: Context, body: Reader) -> bytes:
 
 @command(503, "delete segments", operation=138)
 def delete_segments(ctx: Context, body: Reader) -> bytes:
-    stream, topic = ctx.system.resolve(body.identifier(), body.identifier())
-    perm.manage_topic(ctx.user, stream.id, topic.id)
-    partition = ctx.system.partition(topic, body.u32())
-    count = body.u32()
-    if count == 0:
-        raise IggyError(Code.INVALID_SEGMENTS_COUNT, count)
-    for _ in range(count):
-        if not partition.log.drop_oldest_segment():
-            break
+    stream, topic = body.identifier(), body.identifier()
+    partition_id = body.u32()
+    ctx.system.delete_segments(ctx.user, stream, topic, partition_id, body.u32())
     return b""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sandbox.commands.registry import Context, command
 from sandbox.errors import Code, IggyError
 from sandbox.state import permissions as perm
-from sandbox.state.system import TRANSPORT_TCP
 from sandbox.state.topic_options import derived_topic_options
 from sandbox.wire import records
 from sandbox.wire.codec import Reader, Writer
@@ -41,12 +40,10 @@ def get_snapshot(ctx: Context, body: Reader) -> bytes:
 
 @command(12, "cluster metadata")
 def get_cluster_metadata(ctx: Context, body: Reader) -> bytes:
-    host, _, port = ctx.system.tcp_address.rpartition(":")
-    http_port = int(ctx.system.http_address.rpartition(":")[2] or 0)
-    w = Writer().long_text("iggy-sandbox").u32(1)
-    w.long_text("iggy-sandbox-node").long_text(host or "127.0.0.1")
-    w.u16(int(port or 0)).u16(0).u16(http_port).u16(0)
-    return w.u8(0).u8(0).bytes()
+    node = ctx.system.cluster_node()
+    w = Writer().long_text(node["cluster"]).u32(1).long_text(node["name"]).long_text(node["ip"])
+    w.u16(node["tcp"]).u16(node["quic"]).u16(node["http"]).u16(node["websocket"])
+    return w.u8(0).u8(0).bytes()  # leader, healthy
 
 
 @command(13, "describe options")
@@ -72,18 +69,15 @@ def get_me(ctx: Context, body: Reader) -> bytes:
 
 @command(21, "get client")
 def get_client(ctx: Context, body: Reader) -> bytes:
-    perm.read_servers(ctx.user)
-    session = ctx.system.sessions.get(body.u32())
+    session = ctx.system.get_client(ctx.user, body.u32())
     return records.client_details(Writer(), session).bytes() if session else b""
 
 
 @command(22, "get clients")
 def get_clients(ctx: Context, body: Reader) -> bytes:
-    perm.read_servers(ctx.user)
     w = Writer()
-    for session in sorted(ctx.system.sessions.values(), key=lambda s: s.client_id):
-        if session.transport == TRANSPORT_TCP or session.user_id is not None:
-            records.client_record(w, session)
+    for session in ctx.system.get_clients(ctx.user):
+        records.client_record(w, session)
     return w.bytes()
 
 

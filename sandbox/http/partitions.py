@@ -28,3 +28,18 @@ async def delete_partitions(request: web.Request) -> web.Response:
     system_of(request).delete_partitions(user_of(request),
                                          *path_ids(request, "stream_id", "topic_id"), count)
     return web.Response(status=204)
+
+
+@routes.delete(PARTITIONS + "/{partition_id}")
+async def delete_segments(request: web.Request) -> web.Response:
+    """Iggy's route to drop a partition's oldest sealed segments (``?segments_count=N``)."""
+    count = query_uint(request, "segments_count", None)
+    if count is None:
+        raise bad("segments_count")
+    text = request.match_info["partition_id"]
+    if not (text.isascii() and text.isdigit()):
+        raise bad("partition_id")
+    system_of(request).delete_segments(user_of(request),
+                                       *path_ids(request, "stream_id", "topic_id"), int(text),
+                                       count)
+    return web.Response(status=204)

@@ -10,7 +10,6 @@ from sandbox.http.errors import not_found
 from sandbox.http.jsonshapes import client_json, option_specs_json, stats_json
 from sandbox.http.params import bad
 from sandbox.state import permissions as perm
-from sandbox.state.system import TRANSPORT_TCP
 
 OPTION_SCOPES = ("topic", "stream", "user")
 
@@ -38,30 +37,23 @@ async def describe_options(request: web.Request) -> web.Response:
 
 @routes.get("/cluster/metadata")
 async def get_cluster_metadata(request: web.Request) -> web.Response:
-    """One healthy leader node: the sandbox itself."""
-    system = system_of(request)
-    host, _, tcp_port = system.tcp_address.rpartition(":")
-    http_port = system.http_address.rpartition(":")[2]
-    node = {"name": "iggy-sandbox-node", "ip": host or "127.0.0.1",
-            "endpoints": {"tcp": int(tcp_port or 0), "quic": 0, "http": int(http_port or 0),
-                          "websocket": 0},
-            "role": "leader", "status": "healthy"}
-    return web.json_response({"name": "iggy-sandbox", "nodes": [node]})
+    node = system_of(request).cluster_node()
+    return web.json_response({"name": node["cluster"], "nodes": [{
+        "name": node["name"], "ip": node["ip"],
+        "endpoints": {port: node[port] for port in ("tcp", "quic", "http", "websocket")},
+        "role": "leader", "status": "healthy"}]})
 
 
 @routes.get("/clients")
 async def get_clients(request: web.Request) -> web.Response:
-    perm.read_servers(user_of(request))
-    sessions = sorted(system_of(request).sessions.values(), key=lambda s: s.client_id)
-    return web.json_response([client_json(s) for s in sessions
-                              if s.transport == TRANSPORT_TCP or s.user_id is not None])
+    sessions = system_of(request).get_clients(user_of(request))
+    return web.json_response([client_json(s) for s in sessions])
 
 
 @routes.get("/clients/{client_id}")
 async def get_client(request: web.Request) -> web.Response:
-    perm.read_servers(user_of(request))
     text = request.match_info["client_id"]
     if not (text.isascii() and text.isdigit()):
         raise bad("client_id")
-    session = system_of(request).sessions.get(int(text))
+    session = system_of(request).get_client(user_of(request), int(text))
     return web.json_response(client_json(session, details=True)) if session else not_found()

@@ -240,6 +240,18 @@ class StreamsMixin:
         self.rebalance_all(topic)
         self.save()
 
+    def delete_segments(self, user: User, stream_ident: Identifier, topic_ident: Identifier,
+                        partition_id: int, count: int) -> None:
+        """Drop up to ``count`` of a partition's oldest sealed segments."""
+        stream, topic = self.resolve(stream_ident, topic_ident)
+        perm.manage_topic(user, stream.id, topic.id)
+        partition = self.partition(topic, partition_id)
+        if count == 0:
+            raise IggyError(Code.INVALID_SEGMENTS_COUNT, count)
+        for _ in range(count):
+            if not partition.log.drop_oldest_segment():
+                break
+
     def _add_partitions(self, topic: Topic, count: int) -> None:
         start = max(topic.partitions, default=-1) + 1
         for partition_id in range(start, start + count):

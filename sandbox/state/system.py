@@ -10,6 +10,7 @@ from pathlib import Path
 from sandbox import __version__
 from sandbox import hoststats as host
 from sandbox.errors import Code, IggyError
+from sandbox.state import permissions as perm
 from sandbox.state import snapshot
 from sandbox.state.groups import GroupsMixin
 from sandbox.state.messages import MessagesMixin
@@ -89,6 +90,24 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
     def close_session(self, session: Session) -> None:
         self.drop_session_from_groups(session)
         self.sessions.pop(session.client_id, None)
+
+    def get_clients(self, user: User) -> list[Session]:
+        """Connected clients: every TCP connection, and HTTP sessions that logged in."""
+        perm.read_servers(user)
+        return sorted((s for s in self.sessions.values()
+                       if s.transport == TRANSPORT_TCP or s.user_id is not None),
+                      key=lambda s: s.client_id)
+
+    def get_client(self, user: User, client_id: int) -> Session | None:
+        perm.read_servers(user)
+        return self.sessions.get(client_id)
+
+    def cluster_node(self) -> dict:
+        """The one node of this single-node "cluster": the sandbox itself, leader, healthy."""
+        host, _, tcp_port = self.tcp_address.rpartition(":")
+        return {"cluster": "iggy-sandbox", "name": "iggy-sandbox-node",
+                "ip": host or "127.0.0.1", "tcp": int(tcp_port or 0), "quic": 0,
+                "http": int(self.http_address.rpartition(":")[2] or 0), "websocket": 0}
 
     def caller(self, session: Session) -> User:
         """The logged-in user of a session; a deleted user's session is no longer valid."""
