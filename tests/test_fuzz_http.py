@@ -1,0 +1,190 @@
+"""Hostile requests at the HTTP API (Hypothesis): random JSON, JSON of the right shape with
+wrong values, and non-JSON bodies, to every route of Iggy 0.9's REST API with odd path
+identifiers and query strings, logged in for half of the cases.
+
+Every request is answered within the timeout, never with a 500 (Iggy answers bad input with
+4xx and its JSON error body ``{"id", "code", "reason", "field"}``), and after every case the
+server is alive, answers a fresh SDK client's ping over TCP, and has logged no traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from urllib.parse import quote, urlsplit
+
+import pytest
+from conftest import ROOT_CREDENTIALS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sandbox.launch import SandboxProcess, start_sandbox
+from tests.server_probe import answers_ping, assert_alive
+from tests.test_fuzz_wire import assert_no_traceback
+
+REQUEST_TIMEOUT = 15.0  # seconds; failed-login slow-down alone can take 5
+ROOT = {"username": "iggy", "password": "iggy"}
+S, T, P, G = "{s}", "{t}", "{p}", "{g}"
+ROUTES = [
+    ("GET", "/ping"), ("POST", "/users/login"), ("DELETE", "/users/logout"),
+    ("POST", "/users/refresh-token"), ("POST", "/personal-access-tokens/login"),
+    ("GET", "/stats"), ("GET", "/options/{s}"), ("GET", "/cluster/metadata"),
+    ("GET", "/clients"), ("GET", "/clients/{s}"),
+    ("GET", "/streams"), ("POST", "/streams"), ("GET", "/streams/{s}"),
+    ("PUT", "/streams/{s}"), ("DELETE", "/streams/{s}"), ("DELETE", "/streams/{s}/purge"),
+    ("GET", "/streams/{s}/topics"), ("POST", "/streams/{s}/topics"),
+    ("GET", "/streams/{s}/topics/{t}"), ("PUT", "/streams/{s}/topics/{t}"),
+    ("DELETE", "/streams/{s}/topics/{t}"), ("DELETE", "/streams/{s}/topics/{t}/purge"),
+    ("POST", "/streams/{s}/topics/{t}/partitions"),
+    ("DELETE", "/streams/{s}/topics/{t}/partitions"),
+    ("DELETE", "/streams/{s}/topics/{t}/partitions/{p}"),
+    ("POST", "/streams/{s}/topics/{t}/messages"), ("GET", "/streams/{s}/topics/{t}/messages"),
+    ("GET", "/streams/{s}/topics/{t}/consumer-offsets"),
+    ("PUT", "/streams/{s}/topics/{t}/consumer-offsets"),
+    ("DELETE", "/streams/{s}/topics/{t}/consumer-offsets/{g}"),
+    ("GET", "/streams/{s}/topics/{t}/consumer-groups"),
+    ("POST", "/streams/{s}/topics/{t}/consumer-groups"),
+    ("GET", "/streams/{s}/topics/{t}/consumer-groups/{g}"),
+    ("DELETE", "/streams/{s}/topics/{t}/consumer-groups/{g}"),
+    ("GET", "/users"), ("POST", "/users"), ("GET", "/users/{s}"), ("PUT", "/users/{s}"),
+    ("DELETE", "/users/{s}"), ("PUT", "/users/{s}/password"), ("PUT", "/users/{s}/permissions"),
+    ("GET", "/personal-access-tokens"), ("POST", "/personal-access-tokens"),
+    ("DELETE", "/personal-access-tokens/{s}"), ("GET", "/no/such/route"),
+]
+FIELDS = ["name", "partitions_count", "compression_algorithm", "message_expiry",
+          "max_topic_size", "options", "partitioning", "messages", "kind", "value", "id",
+          "payload", "headers", "consumer", "partition_id", "offset", "username", "password",
+          "status", "permissions", "current_password", "new_password", "token", "expiry",
+          "global", "streams", "topics", "count", "auto_commit"]
+QUERY_KEYS = ["consumer_id", "partition_id", "kind", "value", "count", "auto_commit",
+              "partitions_count", "ack", "consistency"]
+
+identifiers = st.one_of(
+    st.sampled_from(["fuzz", "t", "g", "0", "1", "4294967295", "4294967296", "-1", "x" * 256,
+                     "%FF", "..", "%2F..%2F", "%20", "null"]),
+    st.integers(0, 2**64).map(str),
+    st.text(min_size=1, max_size=40).map(lambda text: quote(text, safe="")),
+)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+                    st.floats(allow_nan=False), st.text(max_size=40))
+json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
+                           | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+                           max_leaves=20)
+shaped_objects = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=8)
+bodies = st.one_of(
+    json_values.map(lambda value: json.dumps(value).encode()),
+    shaped_objects.map(lambda value: json.dumps(value).encode()),
+    st.binary(max_size=200),
+    st.just(b""),
+)
+queries = st.dictionaries(st.sampled_from(QUERY_KEYS),
+                          st.one_of(st.text(max_size=20), st.integers(-5, 2**65).map(str)),
+                          max_size=5)
+
+
+@st.composite
+def http_requests(draw) -> tuple[str, str, bytes]:
+    method, template = draw(st.sampled_from(ROUTES))
+    path = template
+    for marker in (S, T, P, G):
+        if marker in path:
+            path = path.replace(marker, draw(identifiers))
+    query = draw(queries)
+    if query:
+        path += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
+    if draw(st.booleans()):
+        method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
+    return method, path, draw(bodies)
+
+
+cases = st.tuples(st.booleans(), st.lists(http_requests(), min_size=1, max_size=4))
+
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory) -> Iterator[tuple[SandboxProcess, str]]:
+    log = tmp_path_factory.mktemp("http-fuzz") / "sandbox.log"
+    server = start_sandbox(log_file=log, env={**os.environ, **ROOT_CREDENTIALS})
+    try:
+        token = login(server.http_url)
+        assert token, "the HTTP API does not log in; see " + str(log)
+        for method, path, body in (("POST", "/streams", {"name": "fuzz"}),
+                                   ("POST", "/streams/fuzz/topics",
+                                    {"name": "t", "partitions_count": 2}),
+                                   ("POST", "/streams/fuzz/topics/t/consumer-groups",
+                                    {"name": "g"})):
+            status, _ = send(server.http_url, method, path, json.dumps(body).encode(), token)
+            assert status == 200, f"{method} {path}: {status}"
+        yield server, str(log)
+    finally:
+        server.stop()
+
+
+def send(url: str, method: str, path: str, body: bytes,
+         token: str | None) -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port,
+                                            timeout=REQUEST_TIMEOUT)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except TimeoutError:
+        pytest.fail(f"no answer within {REQUEST_TIMEOUT:g}s to {method} {path}")
+    finally:
+        connection.close()
+
+
+def login(url: str) -> str | None:
+    status, body = send(url, "POST", "/users/login", json.dumps(ROOT).encode(), None)
+    return json.loads(body)["access_token"]["token"] if status == 200 else None
+
+
+def run_fuzz(http_server, max_examples: int, capsys) -> None:
+    server, log = http_server
+    loop = asyncio.new_event_loop()
+    tally: Counter = Counter()
+
+    @settings(max_examples=max_examples, deadline=120_000,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(case=cases)
+    def request_and_survive(case) -> None:
+        with_login, requests = case
+        tally["cases"] += 1
+        token = login(server.http_url) if with_login else None
+        tally["logged in"] += token is not None
+        for method, path, body in requests:
+            status, answer = send(server.http_url, method, path, body, token)
+            tally[f"{status // 100}xx"] += 1
+            assert status < 500, f"{method} {path} {body[:200]!r} -> {status} {answer[:300]!r}"
+            if status in (400, 401, 403, 404):
+                error = json.loads(answer)
+                assert {"id", "code", "reason"} <= error.keys(), f"{method} {path}: {error}"
+        assert_alive(server, log)
+        assert loop.run_until_complete(answers_ping(server.tcp_address)), (
+            f"no ping answer after {case}; see {log}")
+
+    try:
+        request_and_survive()
+    finally:
+        loop.close()
+        with capsys.disabled():
+            print(f"\nhttp fuzz: {tally['cases']} cases ({tally['logged in']} logged in), "
+                  f"answers: {tally['2xx']} 2xx, {tally['4xx']} 4xx, {tally['5xx']} 5xx")
+    assert tally["cases"] >= min(max_examples, 100)
+    assert_no_traceback(log)
+
+
+def test_hostile_http_requests_never_crash_or_hang_the_server(http_server, capsys):
+    run_fuzz(http_server, 200, capsys)
+
+
+@pytest.mark.slow
+def test_hostile_http_requests_long_run(http_server, capsys):
+    run_fuzz(http_server, 2000, capsys)
