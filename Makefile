@@ -53,11 +53,13 @@ lint: $(DEV) ## check the code style (ruff)
 	$(PY) -m ruff check .
 
 # pytest exits 5 when it collects no test: here that is a broken suite, not a success.
+# The SDK maintainers' own suite runs last (not with ARGS, nor against a real server).
 test: export COURSE_SMALL = 1
-test: lint ## lint, then run the tests (they start their own sandboxes)
+test: lint ## lint, run the tests (they start their own sandboxes), then the conformance suite
 	@status=0; $(PY) -m pytest $(ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests, which counts as a failure" >&2; fi; \
 	exit $$status
+	@if [ -z "$(ARGS)" ] && [ "$${IGGY_TEST_SERVER:-}" != real ]; then $(PY) -m tests.conformance -q; fi
 
 # Runs against an Iggy 0.9.0 that is already running (docker compose up -d) at
 # IGGY_TCP_ADDRESS / IGGY_HTTP_URL.
