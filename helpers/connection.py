@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from apache_iggy import AutoLogin, IggyClient, TcpConfig, TcpReconnectionConfig
 
+from helpers import notebook_errors
 from helpers.settings import Settings, get_settings
 
 PORT_CHECK_TIMEOUT = 1.0  # seconds to wait for a TCP handshake
@@ -67,6 +68,7 @@ async def connect(
     ``LoginFailed`` with a message that says what to do. Prints one line naming the server
     unless ``announce=False``.
     """
+    notebook_errors.install()
     settings = get_settings()
     address = address or settings.tcp_address
     username = username or settings.username

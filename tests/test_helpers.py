@@ -464,3 +464,15 @@ def _stop_pid(pid: int) -> None:
                 return
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
+
+
+def test_notebook_errors_turn_a_lost_server_into_a_hint_and_keep_other_tracebacks():
+    from helpers.connection import LoginFailed, ServerNotAvailable
+    from helpers.notebook_errors import short_message
+
+    lost = short_message(RuntimeError("Cannot establish connection"))
+    assert lost is not None and "re-run the Setup cell" in lost and "make lab" in lost
+    assert short_message(ServerNotAvailable("run make lab")) == "ServerNotAvailable: run make lab"
+    assert short_message(LoginFailed("check IGGY_PASSWORD")).startswith("LoginFailed: ")
+    assert short_message(RuntimeError("Stream with ID: 0 was not found.")) is None
+    assert short_message(ValueError("Cannot establish connection")) is None

@@ -208,6 +208,9 @@ def test_server_down_during_a_cell_fails_clearly_then_setup_recovers(course_env,
             error = cells.try_run(following)
             assert error is not None, f"cell {following} reported success with the server down"
             assert_clear(error, following, time.monotonic() - started)
+            assert "re-run the Setup cell" in error.traceback, (
+                f"the failure does not tell the learner what to do:\n{error.traceback}")
+            assert "Traceback" not in error.traceback, "a traceback wall instead of a hint"
             server = start_again(fresh_sandbox, log_file)
             cells.run(cells.setup)
             cells.run(following)
