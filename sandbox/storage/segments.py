@@ -86,13 +86,11 @@ class PartitionLog:
     # ----------------------------------------------------------------- counters
     @property
     def next_offset(self) -> int:
-        return self.segments[-1].end_offset if self.segments else self._empty_next
-
-    _empty_next = 0
+        return self.segments[-1].end_offset if self.segments else 0
 
     @property
     def first_offset(self) -> int:
-        return self.segments[0].base_offset if self.segments else self._empty_next
+        return self.segments[0].base_offset if self.segments else 0
 
     @property
     def messages_count(self) -> int:
@@ -165,18 +163,21 @@ class PartitionLog:
 
     # ----------------------------------------------------------------- retention
     def sealed_segments(self) -> list[Segment]:
-        return [s for s in self.segments[:-1]] + (
-            [self.segments[-1]] if self.segments and self.segments[-1].sealed else [])
+        return [s for s in self.segments if s.sealed]
 
     def drop_oldest_segment(self) -> int:
-        """Delete the oldest sealed segment; returns the bytes freed (0 if none)."""
+        """Delete the oldest sealed segment; returns the bytes freed (0 if none).
+
+        When it is the last one, an empty segment starting at the next offset takes its
+        place first: its file name keeps the offsets going after a restart.
+        """
         sealed = self.sealed_segments()
         if not sealed:
             return 0
         segment = sealed[0]
+        if segment is self.segments[-1]:
+            self.segments.append(Segment(segment.end_offset, self._new_blob(segment.end_offset)))
         freed = segment.size
-        if len(self.segments) == 1:
-            self._empty_next = segment.end_offset
         self.segments.remove(segment)
         segment.blob.delete()
         return freed
@@ -186,7 +187,6 @@ class PartitionLog:
         for segment in self.segments:
             segment.blob.delete()
         self.segments.clear()
-        self._empty_next = 0
 
     def close(self) -> None:
         for segment in self.segments:
@@ -208,10 +208,6 @@ class PartitionLog:
                 raise CorruptLog(f"{path}: starts at offset {base} but the previous segment "
                                  f"ends at {self.segments[-1].end_offset}; the log has a gap")
             self.segments.append(segment)
-        if self.segments and not self.segments[-1].offsets:
-            empty = self.segments.pop()
-            self._empty_next = empty.base_offset
-            empty.blob.delete()
 
     def _scan(self, segment: Segment, newest: bool) -> None:
         blob = segment.blob
