@@ -10,7 +10,9 @@ from typing import Any
 
 from apache_iggy import IggyClient, StreamDetails, TopicDetails
 
-COURSE_PREFIXES = ("nb", "sample-")  # notebooks' streams, and the clients/ scripts' stream
+# Notebook NN names its streams "nbNN-..."; the clients/ scripts use "sample-stream".
+COURSE_PREFIXES = (*(f"nb{n:02d}-" for n in range(100)), "sample-")
+COURSE_PREFIXES_TEXT = '"nb00-" to "nb99-" (one per notebook) and "sample-" (the clients/ scripts)'
 
 
 async def ensure_stream(client: IggyClient, name: str) -> StreamDetails:
@@ -57,7 +59,7 @@ async def reset(client: IggyClient, prefix: str) -> list[str]:
 
 
 async def reset_all(client: IggyClient) -> list[str]:
-    """Delete every stream the course created (names starting with "nb" or "sample-")."""
+    """Delete every stream the course created (names starting with "nbNN-" or "sample-")."""
     return await _delete_streams(client, COURSE_PREFIXES)
 
 
