@@ -20,7 +20,6 @@ import asyncio
 import os
 import random
 import struct
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 from apache_iggy import Consumer, IggyClient, PollingStrategy, SendMessage
 
 from bench.soak import ROOT_ENV, connect
+from helpers.scripts import exit_now
 from sandbox.launch import SandboxProcess, SandboxStartError, start_sandbox
 
 STREAM, TOPIC = "crash", "log"
@@ -225,4 +225,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())  # past the SDK threads that can abort interpreter teardown

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import os
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -39,6 +38,7 @@ from apache_iggy import (
     TcpReconnectionConfig,
 )
 
+from helpers.scripts import exit_now
 from sandbox.launch import start_sandbox
 
 STREAM, TOPIC = "soak", "events"
@@ -286,4 +286,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())  # past the SDK threads that can abort interpreter teardown

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from apache_iggy import Consumer, IggyClient, Partitioning, PollingStrategy, SendMessage
 
+from helpers.scripts import exit_now
 from sandbox.launch import start_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,3 +125,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    exit_now(0)  # past the SDK threads that can abort interpreter teardown
