@@ -8,6 +8,7 @@ thread so a login never stalls other clients.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 
@@ -74,7 +75,7 @@ class UsersMixin:
     # ------------------------------------------------------------------ authentication
     async def authenticate(self, username: str, password: str) -> User:
         user = self.find_user(username)
-        stored = user.password_hash if user else _DUMMY_HASH
+        stored = user.password_hash if user else _dummy_hash()
         matches = await password_matches(stored, password)
         if user is None or not matches or self.users.get(user.id) is not user:
             raise IggyError(Code.INVALID_CREDENTIALS)
@@ -191,6 +192,8 @@ class UsersMixin:
         self.save()
 
 
-# Verifying against a real hash when the user does not exist keeps the answer time the same
-# for unknown users and wrong passwords.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(8))
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against a real hash when the user does not exist keeps the answer time the
+    same for unknown users and wrong passwords (made on first need, not at start-up)."""
+    return _HASHER.hash(secrets.token_hex(8))
