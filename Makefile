@@ -38,16 +38,24 @@ define pip_install
 	  || { echo "pip could not install $(1). If apache-iggy is the problem, this platform has no wheel for it: see README.md, 'Platforms'." >&2; exit 1; }
 endef
 
-$(RUNTIME): requirements.txt | $(PY)
+# The course itself goes in editable, after its pins, so every kernel of .venv can
+# `import helpers` wherever Jupyter was started.
+define install_course
+	$(PY) -m pip install --disable-pip-version-check --quiet --no-deps --editable .
+endef
+
+$(RUNTIME): requirements.txt pyproject.toml | $(PY)
 	$(call pip_install,requirements.txt)
+	$(install_course)
 	@touch $@
 
-$(DEV): requirements.txt requirements-dev.txt | $(PY)
+$(DEV): requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 	$(call pip_install,requirements-dev.txt)
+	$(install_course)
 	@touch $@ $(RUNTIME)
 
-lab: $(RUNTIME) ## open the course in JupyterLab (starts the sandbox if no server answers)
-	$(PY) -m helpers.lab $(ARGS)
+lab: $(RUNTIME) ## open the course in JupyterLab (starts the sandbox if no server answers; ARGS go to JupyterLab)
+	$(PY) -m coursekit.lab $(ARGS)
 
 lint: $(DEV) ## check the code style (ruff)
 	$(PY) -m ruff check .
@@ -79,7 +87,7 @@ down: ## stop the Docker server (its data stays; `docker compose down -v` delete
 	docker compose down
 
 reset: $(RUNTIME) ## delete the streams the notebooks created (PREFIX=nb03 for one notebook)
-	$(PY) -m helpers.reset $(PREFIX)
+	$(PY) -m coursekit.reset $(PREFIX)
 
 bench: $(RUNTIME) ## sandbox throughput against the SDK's own ceiling, as ratios (bench/throughput.py)
 	$(PY) -m bench.throughput $(ARGS)

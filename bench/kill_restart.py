@@ -28,7 +28,7 @@ from pathlib import Path
 from apache_iggy import Consumer, IggyClient, PollingStrategy, SendMessage
 
 from bench.soak import ROOT_ENV, connect
-from helpers.scripts import exit_now
+from coursekit.scripts import exit_now
 from sandbox.launch import SandboxProcess, SandboxStartError, start_sandbox
 
 STREAM, TOPIC = "crash", "log"

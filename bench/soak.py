@@ -38,7 +38,7 @@ from apache_iggy import (
     TcpReconnectionConfig,
 )
 
-from helpers.scripts import exit_now
+from coursekit.scripts import exit_now
 from sandbox.launch import start_sandbox
 
 STREAM, TOPIC = "soak", "events"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from apache_iggy import Consumer, IggyClient, Partitioning, PollingStrategy, SendMessage
 
-from helpers.scripts import exit_now
+from coursekit.scripts import exit_now
 from sandbox.launch import start_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """What the producer and consumer scripts share: flags, logging and a clean Ctrl+C.
 
-Both run as ``python clients/producer.py`` and as ``python -m clients.producer``; the
-scripts put the repository root on ``sys.path`` so ``helpers`` imports either way.
+Both run as ``python clients/producer.py`` and as ``python -m clients.producer`` in the
+course's environment, where ``helpers`` and ``clients`` are installed (editable).
 """
 
 from __future__ import annotations
@@ -14,17 +14,24 @@ from typing import NoReturn
 
 from loguru import logger
 
+from coursekit.scripts import exit_now
 from helpers.connection import LoginFailed, ServerNotAvailable
-from helpers.scripts import exit_now
+from helpers.resources import course_name
 
-DEFAULT_STREAM = "sample-stream"
-DEFAULT_TOPIC = "sample-topic"
+DEFAULT_STREAM = "demo-stream"  # with COURSE_LEARNER=ana: "ana-demo-stream"
+DEFAULT_TOPIC = "demo-topic"
 
 
 def parse_args(description: str, default_interval: float) -> argparse.Namespace:
     """The flags both scripts take: --stream, --topic, --count, --interval."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--stream", default=DEFAULT_STREAM, help="stream name (created if missing)")
+    try:
+        default_stream = course_name(DEFAULT_STREAM)
+    except ValueError as error:  # a COURSE_LEARNER that cannot be part of a name
+        parser.error(str(error))
+    parser.add_argument(
+        "--stream", default=default_stream, help=f"stream name (default: {default_stream})"
+    )
     parser.add_argument("--topic", default=DEFAULT_TOPIC, help="topic name (created if missing)")
     parser.add_argument(
         "--count", type=int, default=None, help="stop after N messages (default: run until Ctrl+C)"
@@ -47,7 +54,7 @@ def run(
     main: Callable[[argparse.Namespace], Awaitable[None]], args: argparse.Namespace
 ) -> NoReturn:
     """Run ``main(args)`` and exit; Ctrl+C and a missing server end it with a message and
-    no traceback. Exits through ``exit_now`` (see ``helpers.scripts`` for why)."""
+    no traceback. Exits through ``exit_now`` (see ``coursekit.scripts`` for why)."""
     logger.remove()
     logger.add(sys.stderr, format="{time:HH:mm:ss} | {level: <7} | {message}")
     code = 0

@@ -1,4 +1,4 @@
-"""Read sample-stream/sample-topic every 500 ms and print each message with its offset.
+"""Poll demo-stream/demo-topic every 500 ms and log each message with its offset.
 
 Run from the repository root: ``python clients/consumer.py [--count N] [--interval S]``.
 The consumer's offset is stored on the server as it reads (auto-commit), so a restarted
@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):  # run as a file: make `helpers` and `clients` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from apache_iggy import Consumer, PollingStrategy
 from loguru import logger
@@ -22,7 +17,7 @@ from clients.cli import parse_args, run
 from helpers.connection import connect
 from helpers.resources import ensure_topic
 
-CONSUMER_NAME = "sample-consumer"
+CONSUMER_NAME = "demo-consumer"
 BATCH = 10
 
 
@@ -43,7 +38,7 @@ async def consume(args: argparse.Namespace) -> None:
         )
         for message in messages:
             text = message.payload().decode(errors="replace")
-            print(f"[offset={message.offset()}] {text}", flush=True)
+            logger.info(f"[offset={message.offset()}] {text}")
         seen += len(messages)
         if args.count is None or seen < args.count:
             await asyncio.sleep(args.interval)

@@ -1,4 +1,4 @@
-"""Send one JSON sensor reading per second to sample-stream/sample-topic.
+"""Send {"id": n, "text": "hello from producer", "ts": ...} to demo-stream/demo-topic every second.
 
 Run from the repository root: ``python clients/producer.py [--count N] [--interval S]``.
 Stop with Ctrl+C. The server comes from the course settings (IGGY_TCP_ADDRESS, ...).
@@ -9,13 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
-import sys
-import time
-from pathlib import Path
-
-if __package__ in (None, ""):  # run as a file: make `helpers` and `clients` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from datetime import datetime
 
 from apache_iggy import Partitioning, SendMessage
 from loguru import logger
@@ -24,17 +18,10 @@ from clients.cli import parse_args, run
 from helpers.connection import connect
 from helpers.resources import ensure_topic
 
-SENSORS = ("boiler", "fridge", "garage")
 
-
-def reading(n: int) -> dict:
-    """The n-th message: an id, a sensor, a value and the time it was made."""
-    return {
-        "id": n,
-        "sensor": SENSORS[n % len(SENSORS)],
-        "value": round(random.uniform(15.0, 25.0), 2),
-        "ts": time.time(),
-    }
+def demo_message(n: int) -> dict:
+    """The n-th message: its number, a greeting and the local time it was made (ISO 8601)."""
+    return {"id": n, "text": "hello from producer", "ts": datetime.now().isoformat()}
 
 
 async def produce(args: argparse.Namespace) -> None:
@@ -43,11 +30,11 @@ async def produce(args: argparse.Namespace) -> None:
     logger.info(f"Sending to {args.stream}/{args.topic} every {args.interval:g} s")
     n = 0
     while args.count is None or n < args.count:
-        payload = json.dumps(reading(n))
+        payload = json.dumps(demo_message(n))
         await client.send_messages(
             args.stream, args.topic, Partitioning.balanced(), [SendMessage(payload)]
         )
-        logger.info(f"sent {payload}")
+        logger.info(f"Sent message #{n}: {payload}")
         n += 1
         if args.count is None or n < args.count:
             await asyncio.sleep(args.interval)

@@ -5,10 +5,13 @@ Connection
     server_info(client) -> ServerInfo            kind "sandbox" | "apache-iggy", version
     restart_server(client_or_info) -> ServerInfo restart, wait until it answers again
 Streams and topics
+    prefix(notebook) -> str                      "nb03-" (or "ana-nb03-" for COURSE_LEARNER=ana)
+    course_name(name) -> str                     name in the learner's namespace
     ensure_stream(client, name)                  create if missing, return the details
     ensure_topic(client, stream, name, partitions=1, **settings) -> TopicDetails
     reset(client, prefix) -> list[str]           delete the streams named prefix...
     reset_all(client) -> list[str]               delete everything the course created
+    course_streams(client) -> list[str]          the names reset_all would delete
 Messages (pandas DataFrames)
     produce(client, stream, topic, messages, *, partitioning=None, batch_size=100)
     consume(client, stream, topic, *, count, timeout=5.0, consumer="course", ...)
@@ -23,6 +26,7 @@ Charts (matplotlib Figures)
     plots.throughput, plots.group_assignment
 Exercises and sizes
     check(condition, *, ok=..., hint=...) -> bool
+    solution(notebook)                           show one answer to a notebook's exercise
     size(small, full)                            small when COURSE_SMALL=1
 
 Every function taking a client is a coroutine: ``await`` it (top-level await in Jupyter).
@@ -31,6 +35,8 @@ Every function taking a client is a coroutine: ``await`` it (top-level await in 
 from importlib import import_module
 from typing import Any
 
+from coursekit.server_control import restart_server
+from coursekit.settings import get_settings, size
 from helpers.connection import (
     LoginFailed,
     ServerInfo,
@@ -38,15 +44,21 @@ from helpers.connection import (
     connect,
     server_info,
 )
-from helpers.exercises import check
+from helpers.exercises import check, solution
 from helpers.http import curl_login_command, http_get, http_request
 from helpers.offsets import store_offset, stored_offset
-from helpers.resources import ensure_stream, ensure_topic, reset, reset_all
-from helpers.server_control import restart_server
-from helpers.settings import get_settings, size
+from helpers.resources import (
+    course_name,
+    course_streams,
+    ensure_stream,
+    ensure_topic,
+    prefix,
+    reset,
+    reset_all,
+)
 
 # pandas and matplotlib take seconds to import: load them on first use, so the client
-# scripts and `python -m helpers.reset` (which need neither) start quickly.
+# scripts and `python -m coursekit.reset` (which need neither) start quickly.
 _LAZY = {
     "consume": "helpers.messaging",
     "messages_frame": "helpers.messaging",
@@ -69,6 +81,8 @@ __all__ = [
     "check",
     "connect",
     "consume",
+    "course_name",
+    "course_streams",
     "curl_login_command",
     "ensure_stream",
     "ensure_topic",
@@ -77,12 +91,14 @@ __all__ = [
     "http_request",
     "messages_frame",
     "plots",
+    "prefix",
     "produce",
     "reset",
     "reset_all",
     "restart_server",
     "server_info",
     "size",
+    "solution",
     "store_offset",
     "stored_offset",
 ]

@@ -8,17 +8,16 @@ seconds instead of a cell that never finishes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 
 from apache_iggy import AutoLogin, IggyClient, TcpConfig, TcpReconnectionConfig
 
-from helpers import notebook_errors
-from helpers.settings import Settings, get_settings
+from coursekit import notebook_errors
+from coursekit.autostart import AutostartFailed, start_background_sandbox
+from coursekit.network import is_loopback, port_answers
+from coursekit.settings import get_settings
 
-PORT_CHECK_TIMEOUT = 1.0  # seconds to wait for a TCP handshake
 CONNECT_TIMEOUT = 15.0  # upper bound for connect + login, whatever the SDK does
 RECONNECT_RETRIES = 3  # passes over the server address after a lost connection
 
@@ -76,9 +75,12 @@ async def connect(
     autostart = settings.autostart if autostart is None else autostart
 
     if not await port_answers(address):
-        if not (autostart and _is_loopback(address)):
+        if not (autostart and is_loopback(address)):
             raise ServerNotAvailable(_not_available_message(address, autostart))
-        await _start_sandbox(address, settings)
+        try:
+            await start_background_sandbox(address, settings)
+        except AutostartFailed as error:
+            raise ServerNotAvailable(str(error)) from None
 
     client = IggyClient(
         TcpConfig(
@@ -113,37 +115,6 @@ async def server_info(client: IggyClient, address: str | None = None) -> ServerI
     )
 
 
-async def port_answers(address: str, timeout: float = PORT_CHECK_TIMEOUT) -> bool:
-    """True when something accepts a TCP connection at ``host:port`` within ``timeout``."""
-    host, port = split_address(address)
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except (TimeoutError, OSError):
-        return False
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return True
-
-
-def split_address(address: str) -> tuple[str, int]:
-    """``"host:port"`` → ``(host, port)``, with an error that shows the expected form."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ValueError(f"expected an address like 127.0.0.1:8090, got {address!r}")
-    return host.strip("[]"), int(port)
-
-
-def _is_loopback(address: str) -> bool:
-    host, _ = split_address(address)
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _not_available_message(address: str, autostart: bool) -> str:
     if not autostart:
         why = "IGGY_AUTOSTART=0, so the course does not start its sandbox by itself."
@@ -156,31 +127,6 @@ def _not_available_message(address: str, autostart: bool) -> str:
         "  docker compose up -d    # or the real Apache Iggy 0.9.0 in Docker\n"
         "Or point the course at a running server: export IGGY_TCP_ADDRESS=host:port"
     )
-
-
-async def _start_sandbox(address: str, settings: Settings) -> None:
-    """Start the sandbox detached, so it outlives this kernel or script."""
-    from sandbox.launch import SandboxStartError, start_sandbox
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    log_file = settings.data_dir / "sandbox.log"
-    print(f"No server at {address}: starting the Iggy sandbox (log: {log_file})")
-    try:
-        await asyncio.to_thread(
-            start_sandbox,
-            tcp=address,
-            http=settings.http_address,
-            data_dir=settings.data_dir,
-            log_file=log_file,
-            detach=True,
-        )
-    except SandboxStartError as error:
-        if await port_answers(address):  # another notebook started it meanwhile
-            return
-        raise ServerNotAvailable(
-            f"Could not start the sandbox at {address}: {error}\n"
-            f"Its log is {log_file}. Is port {settings.http_address} (IGGY_HTTP_URL) taken?"
-        ) from None
 
 
 async def _connect_and_login(

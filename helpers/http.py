@@ -13,8 +13,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from coursekit.settings import get_settings
 from helpers.connection import LoginFailed, ServerNotAvailable
-from helpers.settings import get_settings
 
 HTTP_TIMEOUT = 10.0  # seconds per request
 

@@ -1,7 +1,9 @@
 """Create streams and topics idempotently, and clean up what a notebook created.
 
 Every notebook names its streams with its own prefix ("nb01-orders", ...), so re-running a
-notebook or cleaning up after it never touches anything else on the server.
+notebook or cleaning up after it never touches anything else on the server. With
+COURSE_LEARNER set (a classroom sharing one server) the learner's name comes first
+("ana-nb01-orders"), so each learner's resets delete only their own streams.
 """
 
 from __future__ import annotations
@@ -10,9 +12,23 @@ from typing import Any
 
 from apache_iggy import IggyClient, StreamDetails, TopicDetails
 
-# Notebook NN names its streams "nbNN-..."; the clients/ scripts use "sample-stream".
-COURSE_PREFIXES = (*(f"nb{n:02d}-" for n in range(100)), "sample-")
-COURSE_PREFIXES_TEXT = '"nb00-" to "nb99-" (one per notebook) and "sample-" (the clients/ scripts)'
+from coursekit.settings import get_settings
+
+# Notebook NN names its streams "nbNN-..."; the clients/ scripts use "demo-stream".
+COURSE_PREFIXES = (*(f"nb{n:02d}-" for n in range(100)), "demo-")
+COURSE_PREFIXES_TEXT = '"nb00-" to "nb99-" (one per notebook) and "demo-" (the clients/ scripts)'
+
+
+def course_name(name: str) -> str:
+    """``name`` in the learner's namespace: "ana-demo-stream" with COURSE_LEARNER=ana."""
+    learner = get_settings().learner
+    return f"{learner}-{name}" if learner else name
+
+
+def prefix(notebook: str) -> str:
+    """The prefix of every stream notebook ``notebook`` ("nb03") creates: "nb03-", or
+    "ana-nb03-" for learner ana."""
+    return course_name(f"{notebook}-")
 
 
 async def ensure_stream(client: IggyClient, name: str) -> StreamDetails:
@@ -55,16 +71,25 @@ async def reset(client: IggyClient, prefix: str) -> list[str]:
     """Delete every stream whose name starts with ``prefix``; return their names."""
     if not prefix:
         raise ValueError("reset() needs a prefix such as 'nb01'; use reset_all() for the course")
-    return await _delete_streams(client, (prefix,))
+    return await _delete(client, await _names(client, (prefix,)))
 
 
 async def reset_all(client: IggyClient) -> list[str]:
-    """Delete every stream the course created (names starting with "nbNN-" or "sample-")."""
-    return await _delete_streams(client, COURSE_PREFIXES)
+    """Delete every stream the course created for this learner; return their names."""
+    return await _delete(client, await course_streams(client))
 
 
-async def _delete_streams(client: IggyClient, prefixes: tuple[str, ...]) -> list[str]:
-    names = sorted(s.name for s in await client.get_streams() if s.name.startswith(prefixes))
+async def course_streams(client: IggyClient) -> list[str]:
+    """The streams the course created for this learner: names starting with "nbNN-" or
+    "demo-", after the learner's name when COURSE_LEARNER is set."""
+    return await _names(client, tuple(course_name(p) for p in COURSE_PREFIXES))
+
+
+async def _names(client: IggyClient, prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(s.name for s in await client.get_streams() if s.name.startswith(prefixes))
+
+
+async def _delete(client: IggyClient, names: list[str]) -> list[str]:
     for name in names:
         await client.delete_stream(name)
     return names

@@ -23,9 +23,10 @@ import pytest
 import pytest_asyncio
 from apache_iggy import IggyClient
 
-from helpers.connection import connect, split_address
+from coursekit.network import split_address
+from coursekit.scripts import exit_now
+from helpers.connection import connect
 from helpers.resources import reset
-from helpers.scripts import exit_now
 from sandbox.launch import SandboxProcess, SandboxStartError, start_sandbox
 
 ROOT_CREDENTIALS = {"IGGY_ROOT_USERNAME": "iggy", "IGGY_ROOT_PASSWORD": "iggy"}

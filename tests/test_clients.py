@@ -10,8 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
-from helpers.settings import REPO_ROOT
+from coursekit.settings import REPO_ROOT
 
 RUN_TIMEOUT = 60  # seconds: a script that takes longer is hanging
 
@@ -29,9 +30,14 @@ def run_client(*args: str, env: dict | None = None) -> subprocess.CompletedProce
 
 
 def sent_payloads(stderr: str) -> list[dict]:
-    """The JSON the producer logged as sent, in order."""
-    lines = stderr.splitlines()
-    return [json.loads(line.split(" sent ", 1)[1]) for line in lines if " sent {" in line]
+    """The JSON the producer logged as sent ("Sent message #n: {...}"), in order."""
+    return [json.loads(m) for m in re.findall(r"Sent message #\d+: (\{.*\})$", stderr, re.M)]
+
+
+def received(stderr: str) -> list[tuple[int, str]]:
+    """What the consumer logged: "[offset=N] {...}" as (N, payload), in order."""
+    lines = re.findall(r"\| INFO +\| \[offset=(\d+)\] (.*)$", stderr, flags=re.MULTILINE)
+    return [(int(offset), payload) for offset, payload in lines]
 
 
 def test_consumer_prints_what_the_producer_sent_in_order(iggy_server, unique):
@@ -40,12 +46,14 @@ def test_consumer_prints_what_the_producer_sent_in_order(iggy_server, unique):
     assert producer.returncode == 0, producer.stderr
     sent = sent_payloads(producer.stderr)
     assert [m["id"] for m in sent] == [0, 1, 2]
-    assert set(sent[0]) == {"id", "sensor", "value", "ts"}
+    assert {m["text"] for m in sent} == {"hello from producer"}
+    assert all(datetime.fromisoformat(m["ts"]) for m in sent)
+    assert "Sent message #0: {" in producer.stderr
 
     consumer = run_client("clients/consumer.py", "--count", "3", "--interval", "0.1", *where)
     assert consumer.returncode == 0, consumer.stderr
-    printed = re.findall(r"^\[offset=(\d+)\] (.*)$", consumer.stdout, flags=re.MULTILINE)
-    assert [int(offset) for offset, _ in printed] == [0, 1, 2]
+    printed = received(consumer.stderr)
+    assert [offset for offset, _ in printed] == [0, 1, 2]
     assert [json.loads(payload) for _, payload in printed] == sent
 
 
@@ -54,8 +62,8 @@ def test_consumer_goes_on_where_it_stopped(iggy_server, unique):
     run_client("-m", "clients.producer", "--count", "2", "--interval", "0", *where)
     first = run_client("-m", "clients.consumer", "--count", "1", "--interval", "0.1", *where)
     second = run_client("-m", "clients.consumer", "--count", "1", "--interval", "0.1", *where)
-    assert "[offset=0]" in first.stdout
-    assert "[offset=1]" in second.stdout and "[offset=0]" not in second.stdout
+    assert [offset for offset, _ in received(first.stderr)] == [0]
+    assert [offset for offset, _ in received(second.stderr)] == [1]
 
 
 def test_ctrl_c_stops_the_producer_without_a_traceback(iggy_server, unique):
@@ -68,7 +76,7 @@ def test_ctrl_c_stops_the_producer_without_a_traceback(iggy_server, unique):
         text=True,
     )
     try:
-        assert _wait_for_output(producer, " sent {"), "the producer sent nothing"
+        assert _wait_for_output(producer, "Sent message #"), "the producer sent nothing"
         producer.send_signal(signal.SIGINT)
         _, stderr = producer.communicate(timeout=RUN_TIMEOUT)
     finally:
@@ -101,3 +109,17 @@ def _wait_for_output(process: subprocess.Popen, needle: str, timeout: float = 30
                 if needle in line:
                     return True
     return False
+
+
+def test_learner_name_goes_in_front_of_the_default_stream(iggy_server):
+    env = {**os.environ, "COURSE_LEARNER": "ana"}
+    producer = run_client("clients/producer.py", "--count", "1", "--interval", "0", env=env)
+    assert producer.returncode == 0, producer.stderr
+    assert "ana-demo-stream/demo-topic" in producer.stderr
+
+
+def test_a_bad_learner_name_is_refused_with_what_to_use():
+    env = {**os.environ, "COURSE_LEARNER": "ana smith"}
+    result = run_client("clients/consumer.py", "--count", "1", env=env)
+    assert result.returncode == 2
+    assert "COURSE_LEARNER" in result.stderr and "Traceback" not in result.stderr

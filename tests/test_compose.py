@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers.settings import get_settings
+from coursekit.settings import get_settings
 
 COMPOSE_FILE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
 COURSE_ENV = ("IGGY_TCP_ADDRESS", "IGGY_HTTP_URL", "IGGY_USERNAME", "IGGY_PASSWORD")

@@ -17,6 +17,8 @@ import pytest
 from apache_iggy import PollingStrategy
 from matplotlib.figure import Figure
 
+import helpers
+from coursekit.settings import REPO_ROOT
 from helpers import (
     LoginFailed,
     ServerNotAvailable,
@@ -37,7 +39,6 @@ from helpers import (
     size,
 )
 from helpers.messaging import CONSUME_COLUMNS, PRODUCE_COLUMNS
-from helpers.settings import REPO_ROOT
 
 HANG_GUARD = 20  # seconds: a helper that takes longer than this is hanging
 
@@ -178,19 +179,44 @@ async def test_reset_refuses_an_empty_prefix(client):
         await reset(client, "")
 
 
-async def test_reset_all_deletes_only_course_streams(fresh_sandbox):
+async def test_reset_all_deletes_only_course_streams(fresh_sandbox, monkeypatch):
+    monkeypatch.delenv("COURSE_LEARNER", raising=False)
     client = await connect(fresh_sandbox.tcp_address, announce=False)
-    for name in ("nb01-orders", "nb07-clicks", "sample-stream", "keep-me", "nbextra"):
+    names = ("nb01-orders", "nb07-clicks", "demo-stream", "keep-me", "nbextra", "ana-nb01-x")
+    for name in names:
         await ensure_stream(client, name)
-    assert await reset_all(client) == ["nb01-orders", "nb07-clicks", "sample-stream"]
-    assert sorted(s.name for s in await client.get_streams()) == ["keep-me", "nbextra"]
+    assert await reset_all(client) == ["demo-stream", "nb01-orders", "nb07-clicks"]
+    left = sorted(s.name for s in await client.get_streams())
+    assert left == ["ana-nb01-x", "keep-me", "nbextra"]
+
+
+async def test_a_learner_resets_only_their_own_streams(fresh_sandbox, monkeypatch):
+    client = await connect(fresh_sandbox.tcp_address, announce=False)
+    monkeypatch.setenv("COURSE_LEARNER", "ana")
+    assert helpers.prefix("nb03") == "ana-nb03-"
+    for name in ("ana-nb03-shop", "ana-demo-stream", "bo-nb03-shop", "nb03-shop", "anana-x"):
+        await ensure_stream(client, name)
+    assert await reset(client, helpers.prefix("nb03")) == ["ana-nb03-shop"]
+    assert await reset_all(client) == ["ana-demo-stream"]
+    monkeypatch.setenv("COURSE_LEARNER", "bo")
+    assert await helpers.course_streams(client) == ["bo-nb03-shop"]
+    monkeypatch.delenv("COURSE_LEARNER")
+    assert helpers.prefix("nb03") == "nb03-"
+    assert await helpers.course_streams(client) == ["nb03-shop"]
+
+
+@pytest.mark.parametrize("name", ["ana smith", "9lives", "nb03", "Demo", "a-b", "x" * 33])
+def test_a_learner_name_that_cannot_be_part_of_a_name_is_refused(monkeypatch, name):
+    monkeypatch.setenv("COURSE_LEARNER", name)
+    with pytest.raises(ValueError, match="COURSE_LEARNER"):
+        helpers.prefix("nb03")
 
 
 def test_reset_module_deletes_a_prefix(iggy_server, unique):
     stream = unique("nbtest")
     asyncio.run(_create_stream(stream))
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.reset", stream],
+        [sys.executable, "-m", "coursekit.reset", stream],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -431,6 +457,18 @@ def test_check_prints_the_verdict(capsys):
     ]
 
 
+@pytest.mark.parametrize("name", ["03", "nb03", "03_partitions"])
+def test_solution_shows_the_notebooks_answer(capsys, name):
+    helpers.solution(name)
+    shown = capsys.readouterr().out
+    assert "solutions/03_partitions.py" in shown and "def partition_for" in shown
+
+
+def test_solution_for_an_unknown_notebook_lists_the_known_ones():
+    with pytest.raises(ValueError, match="03_partitions"):
+        helpers.solution("42")
+
+
 # --- restarting the server -----------------------------------------------------------------
 
 
@@ -467,8 +505,8 @@ def _stop_pid(pid: int) -> None:
 
 
 def test_notebook_errors_turn_a_lost_server_into_a_hint_and_keep_other_tracebacks():
+    from coursekit.notebook_errors import short_message
     from helpers.connection import LoginFailed, ServerNotAvailable
-    from helpers.notebook_errors import short_message
 
     lost = short_message(RuntimeError("Cannot establish connection"))
     assert lost is not None and "re-run the Setup cell" in lost and "make lab" in lost

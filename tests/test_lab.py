@@ -1,4 +1,4 @@
-"""``python -m helpers.lab`` brings up a server and JupyterLab; Ctrl+C takes down what it started.
+"""``python -m coursekit.lab`` brings up a server and JupyterLab; Ctrl+C takes down what it started.
 
 Headless: each test runs the real command on free ports with its own data and Jupyter
 config dirs, waits for the HTTP endpoints, then sends SIGINT as a terminal would.
@@ -51,7 +51,7 @@ def http_get(url: str) -> tuple[int, bytes] | None:
 
 
 class Lab:
-    """One ``python -m helpers.lab --no-browser`` run with its output in a file."""
+    """One ``python -m coursekit.lab --no-browser`` run with its output in a file."""
 
     def __init__(self, tmp_path: Path, env: dict[str, str]):
         self.jupyter_url = f"http://127.0.0.1:{free_port()}"
@@ -72,10 +72,10 @@ class Lab:
         self.process: subprocess.Popen | None = None
         self.seen: list[psutil.Process] = []  # children observed, killed at clean-up
 
-    def start(self) -> Lab:
+    def start(self, *jupyter_options: str) -> Lab:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "helpers.lab", "--no-browser"],
+                [sys.executable, "-m", "coursekit.lab", "--no-browser", *jupyter_options],
                 cwd=REPO,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -177,6 +177,16 @@ def test_first_screen_has_no_news_prompt(lab_factory):
     defaults = {k: v.get("default") for k, v in json.loads(body)["schema"]["properties"].items()}
     assert defaults["fetchNews"] == "false"
     assert defaults["checkForUpdates"] is False
+
+
+def test_jupyterlab_options_pass_through_and_win(lab_factory):
+    """``make lab ARGS="--port 9999"``: an option for JupyterLab reaches it, over the default."""
+    lab = lab_factory()
+    lab.jupyter_url = f"http://127.0.0.1:{free_port()}"
+    lab.start("--port", lab.jupyter_url.rsplit(":", 1)[1], "--ServerApp.base_url=/course/")
+    lab.wait_for("JupyterLab on the given port and base URL", lambda: (
+        lab.jupyter("/course/api/status") or (0,))[0] == 200)
+    assert lab.interrupt() == 0, lab.output()
 
 
 def test_ctrl_c_leaves_a_server_it_did_not_start_running(lab_factory):

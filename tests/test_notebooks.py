@@ -1,12 +1,14 @@
-"""Every course notebook runs top to bottom, twice, and its self-checks can say yes and no.
+"""Every course notebook runs top to bottom, twice, and its self-checks judge the learner.
 
 Each notebook runs in a kernel of this interpreter against the session's server (small mode,
-cwd notebooks/), as a learner would press "Run All". Then:
+cwd notebooks/, no PYTHONPATH: ``import helpers`` must work through the course's install),
+as a learner would press "Run All". Then:
 
-* it runs a second time in the same kernel: re-running must work and give the same verdicts;
-* every cell tagged "check" printed "✅" in both runs (the solutions are right);
-* in a fresh kernel without the cells tagged "solution", it still runs to the end and every
-  "check" cell printed "❌" (a self-check that cannot fail checks nothing).
+* untouched, as committed, it runs to the end and every cell tagged "check" prints "❌" (the
+  notebook holds no solution, and a self-check that cannot fail checks nothing);
+* with the exercise cell replaced by ``notebooks/solutions/<notebook>.py`` (what a learner
+  who solved it would have), it runs twice in one kernel and every check prints "✅" both
+  times: re-running must work and give the same verdicts.
 
 ``pytest tests/test_notebooks.py -k 03_partitions`` runs one notebook.
 """
@@ -24,7 +26,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-from helpers.settings import REPO_ROOT
+from coursekit.settings import REPO_ROOT
+from helpers.exercises import SOLUTIONS_DIR
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -71,10 +74,10 @@ def kernel_manager() -> AsyncKernelManager:
 
 def kernel_env() -> dict[str, str]:
     """The test session's environment (server addresses, COURSE_SMALL=1, IGGY_AUTOSTART=0,
-    set by the ``iggy_server`` fixture), plus the repo on the path so ``import helpers``
-    works from notebooks/ as it does under ``make lab``."""
+    set by the ``iggy_server`` fixture) without PYTHONPATH: a kernel of the course's venv
+    finds ``helpers`` through the editable install, as in any Jupyter front end."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+    env.pop("PYTHONPATH", None)
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # renders with Agg
     return env
 
@@ -124,6 +127,16 @@ def check_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookN
     return [(i, c) for i, c in enumerate(nb.cells) if "check" in tags(c)]
 
 
+def solved(nb: nbformat.NotebookNode, notebook: Path) -> nbformat.NotebookNode:
+    """The notebook as a learner who solved the exercise has it: the exercise cell holds
+    the solution file's code."""
+    solution = (SOLUTIONS_DIR / f"{notebook.stem}.py").read_text(encoding="utf-8")
+    for cell in nb.cells:
+        if "exercise" in tags(cell):
+            cell.source = solution
+    return nb
+
+
 def assert_checks_say(
     nb: nbformat.NotebookNode, verdicts: dict[int, str], mark: str, when: str
 ) -> None:
@@ -141,38 +154,48 @@ def notebook(request: pytest.FixtureRequest) -> Path:
 
 
 def test_notebook_is_committed_clean(notebook: Path) -> None:
-    """Opens without a kernel dialog, carries no outputs, and hides every solution."""
+    """Opens without a kernel dialog, carries no outputs and no solution: one exercise cell,
+    a check after it, and the answer in notebooks/solutions/ only."""
     nb = nbformat.read(notebook, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.get("kernelspec") == KERNELSPEC, f"{notebook.name}: kernelspec metadata"
     assert nb.metadata.get("language_info", {}).get("name") == "python"
     for index, cell in enumerate(nb.cells):
+        assert "noqa" not in cell.source, f"{notebook.name}: cell {index}: lint comment"
         if cell.cell_type != "code":
             continue
         assert not cell.outputs and cell.execution_count is None, (
             f"{notebook.name}: cell {index} has outputs; clear them before committing"
         )
         assert "asyncio.run(" not in cell.source, f"{notebook.name}: cell {index}: use await"
-        if "solution" in tags(cell):
-            hidden = cell.metadata.get("jupyter", {}).get("source_hidden")
-            assert hidden is True, f"{notebook.name}: solution cell {index} is not hidden"
-    if notebook.stem not in NO_EXERCISE:
-        kinds = {tag for cell in nb.cells for tag in tags(cell)}
-        assert {"exercise", "solution", "check"} <= kinds, (
-            f"{notebook.name}: needs an exercise, its hidden solution and a check cell"
-        )
+        assert "solution" not in tags(cell), f"{notebook.name}: cell {index} is a solution"
+    exercises = [i for i, cell in enumerate(nb.cells) if "exercise" in tags(cell)]
+    checks = [i for i, _ in check_cells(nb)]
+    if notebook.stem in NO_EXERCISE:
+        assert not exercises and not checks
+        return
+    assert len(exercises) == 1, f"{notebook.name}: needs exactly one exercise cell"
+    assert checks and min(checks) > exercises[0], f"{notebook.name}: a check after the exercise"
+    assert (SOLUTIONS_DIR / f"{notebook.stem}.py").is_file(), f"{notebook.name}: no solution"
 
 
-def test_notebook_runs_twice_and_solutions_pass(iggy_server, notebook: Path) -> None:
-    nb = nbformat.read(notebook, as_version=4)
-    for run_number, verdicts in enumerate(run(nb, notebook.name, passes=2), start=1):
-        assert_checks_say(nb, verdicts, PASSED, f"{notebook.name}, run {run_number}")
+def test_solutions_belong_to_notebooks() -> None:
+    stems = {path.stem for path in NOTEBOOKS}
+    orphans = [path.name for path in SOLUTIONS_DIR.glob("*.py") if path.stem not in stems]
+    assert not orphans, f"solution files without a notebook: {orphans}"
 
 
-def test_self_checks_fail_without_the_solutions(iggy_server, notebook: Path) -> None:
+def test_untouched_notebook_runs_and_every_check_says_not_yet(iggy_server, notebook: Path):
     nb = nbformat.read(notebook, as_version=4)
     if not check_cells(nb):
         pytest.skip(f"{notebook.name} has no self-check cells")
-    nb.cells = [cell for cell in nb.cells if "solution" not in tags(cell)]
     (verdicts,) = run(nb, notebook.name)
-    assert_checks_say(nb, verdicts, FAILED, f"{notebook.name} without the solutions")
+    assert_checks_say(nb, verdicts, FAILED, f"{notebook.name} untouched")
+
+
+def test_solved_notebook_runs_twice_and_every_check_says_correct(iggy_server, notebook: Path):
+    nb = nbformat.read(notebook, as_version=4)
+    if notebook.stem not in NO_EXERCISE:
+        nb = solved(nb, notebook)
+    for run_number, verdicts in enumerate(run(nb, notebook.name, passes=2), start=1):
+        assert_checks_say(nb, verdicts, PASSED, f"{notebook.name} solved, run {run_number}")

@@ -35,6 +35,7 @@ from test_notebooks import (
     kernel_env,
     kernel_manager,
     printed,
+    solved,
     tags,
 )
 
@@ -56,7 +57,7 @@ class Cells:
         code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
         self.setup = next(i for i in code if "helpers.connect(" in nb.cells[i].source)
         self.steps = [i for i in code if i > self.setup and not
-                      {"exercise", "solution", "check"} & set(tags(nb.cells[i]))]
+                      {"exercise", "check"} & set(tags(nb.cells[i]))]
         self.code = code
 
     def run(self, index: int) -> None:
@@ -102,7 +103,7 @@ def course_env(fresh_sandbox, monkeypatch) -> dict[str, str]:
 
 @contextmanager
 def notebook_kernel(env: dict[str, str]) -> Iterator[Cells]:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = solved(nbformat.read(NOTEBOOK, as_version=4), NOTEBOOK)
     client = NotebookClient(nb, km=kernel_manager(), timeout=CELL_TIMEOUT,
                             startup_timeout=STARTUP_TIMEOUT,
                             resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})

@@ -22,7 +22,7 @@ from apache_iggy import (
     TcpReconnectionConfig,
 )
 
-from helpers.settings import get_settings
+from coursekit.settings import get_settings
 
 TOPIC = "t"
 GROUP = "g"

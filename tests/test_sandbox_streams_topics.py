@@ -15,8 +15,8 @@ from apache_iggy import (
     SendMessage,
 )
 
+from coursekit.settings import get_settings
 from helpers.connection import connect
-from helpers.settings import get_settings
 
 READER = Consumer.Single("st-reader")
 MIB = 1024 * 1024

@@ -11,8 +11,8 @@ from apache_iggy import (
     TcpReconnectionConfig,
 )
 
+from coursekit.settings import get_settings
 from helpers.connection import connect
-from helpers.settings import get_settings
 
 
 def bare_client(address: str) -> IggyClient:

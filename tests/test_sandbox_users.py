@@ -20,8 +20,8 @@ from apache_iggy import (
     UserStatus,
 )
 
+from coursekit.settings import get_settings
 from helpers.connection import connect
-from helpers.settings import get_settings
 
 PASSWORD = "s3cret-pass"
 TOPIC = "t"

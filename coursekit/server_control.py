@@ -13,8 +13,9 @@ import time
 
 from apache_iggy import AutoLogin, IggyClient, TcpConfig, TcpReconnectionConfig
 
-from helpers.connection import ServerInfo, port_answers, server_info
-from helpers.settings import get_settings
+from coursekit.network import port_answers
+from coursekit.settings import get_settings
+from helpers.connection import ServerInfo, server_info
 
 SANDBOX_RESTART_TIMEOUT = 30.0  # seconds
 DOCKER_RESTART_TIMEOUT = 180.0  # seconds: the learner has to type the command

@@ -8,6 +8,7 @@ notebooks change the environment at run time.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -16,6 +17,11 @@ from urllib.parse import urlsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 _FALSE_WORDS = {"", "0", "false", "no", "off"}
+
+# A learner name goes in front of every name the course creates ("ana-nb03-shop"): letters,
+# digits and "_" only, so the "-" after it always ends it, and never a course prefix itself.
+LEARNER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+RESERVED_LEARNER_NAME = re.compile(r"(nb\d\d|demo|sample)", re.IGNORECASE)
 
 T = TypeVar("T")
 
@@ -31,6 +37,7 @@ class Settings:
     autostart: bool  # IGGY_AUTOSTART: start the local sandbox when nothing answers
     small: bool  # COURSE_SMALL=1: notebooks use small numbers (tests, CI, Binder)
     data_dir: Path  # COURSE_DATA_DIR: where an autostarted sandbox keeps its data
+    learner: str  # COURSE_LEARNER: goes in front of every name the course creates; "" = none
 
     @property
     def http_address(self) -> str:
@@ -56,7 +63,20 @@ def get_settings() -> Settings:
         autostart=_flag(env.get("IGGY_AUTOSTART"), default=True),
         small=_flag(env.get("COURSE_SMALL"), default=False),
         data_dir=Path(env.get("COURSE_DATA_DIR") or REPO_ROOT / ".sandbox-data"),
+        learner=_learner(env.get("COURSE_LEARNER", "")),
     )
+
+
+def _learner(value: str) -> str:
+    """COURSE_LEARNER checked, so a typo fails at once instead of naming streams oddly."""
+    name = value.strip()
+    if name and (not LEARNER_NAME.fullmatch(name) or RESERVED_LEARNER_NAME.fullmatch(name)):
+        raise ValueError(
+            f"COURSE_LEARNER={value!r} cannot name a learner: use 1 to 32 letters, digits or "
+            "'_', starting with a letter (for example COURSE_LEARNER=ana), and not a course "
+            "prefix such as nb03 or demo."
+        )
+    return name
 
 
 def size(small: T, full: T) -> T:

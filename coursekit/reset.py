@@ -1,7 +1,8 @@
-"""Delete the course's streams: ``python -m helpers.reset [PREFIX]``.
+"""Delete the course's streams: ``python -m coursekit.reset [PREFIX]``.
 
 Without a prefix it deletes everything the course created (``reset_all``); with one, only
-that notebook's streams, e.g. ``python -m helpers.reset nb03``.
+that notebook's streams, e.g. ``python -m coursekit.reset nb03``. With COURSE_LEARNER set,
+only that learner's streams.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from coursekit.scripts import exit_now
 from helpers.connection import LoginFailed, ServerNotAvailable, connect
-from helpers.resources import reset, reset_all
-from helpers.scripts import exit_now
+from helpers.resources import course_name, reset, reset_all
 
 
 async def _main(prefix: str | None) -> None:
     client = await connect()
-    deleted = await (reset(client, prefix) if prefix else reset_all(client))
+    deleted = await (reset(client, course_name(prefix)) if prefix else reset_all(client))
     print(f"Deleted {len(deleted)} stream(s)" + (": " + ", ".join(deleted) if deleted else ""))
 
 

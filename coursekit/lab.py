@@ -1,8 +1,9 @@
 """``make lab``: make sure an Iggy server answers, then open the course in JupyterLab.
 
-``python -m helpers.lab [--no-browser]``. When nothing answers at IGGY_TCP_ADDRESS it starts
-the course's sandbox (unless IGGY_AUTOSTART=0) and, on Ctrl+C, stops JupyterLab and that
-sandbox, never a server it found already running.
+``python -m coursekit.lab [--no-browser] [JupyterLab options]``. When nothing answers at
+IGGY_TCP_ADDRESS it starts the course's sandbox (unless IGGY_AUTOSTART=0) and, on Ctrl+C,
+stops JupyterLab and that sandbox, never a server it found already running. Every other
+option goes to JupyterLab as it is (``make lab ARGS="--port 9999"``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from helpers.connection import port_answers
-from helpers.settings import REPO_ROOT, Settings, get_settings
+from coursekit.network import port_answers
+from coursekit.settings import REPO_ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
     from sandbox.launch import SandboxProcess
@@ -28,9 +29,9 @@ COURSE_JUPYTER_CONFIG = REPO_ROOT / ".jupyter"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.lab", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m coursekit.lab", description=__doc__)
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    args = parser.parse_args(argv)
+    args, jupyter_options = parser.parse_known_args(argv)
     # Ctrl+C and `kill PID` both end in the clean-up below, even when this process was
     # started with SIGINT ignored (a background job of a script).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -40,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sandbox = _ensure_server(get_settings())
         jupyter = subprocess.Popen(
-            _jupyter_command(args.no_browser), env=_jupyter_env(sandbox), cwd=REPO_ROOT
+            _jupyter_command(args.no_browser, jupyter_options),
+            env=_jupyter_env(sandbox),
+            cwd=REPO_ROOT,
         )
         return jupyter.wait()
     except KeyboardInterrupt:
@@ -111,34 +114,36 @@ def _no_server_message(address: str) -> str:
 
 
 def _jupyter_env(sandbox: SandboxProcess | None) -> dict[str, str]:
-    """The kernels see the server that answers and can ``import helpers`` from notebooks/."""
+    """The kernels see the server that answers (``import helpers`` works through the
+    course's editable install in this venv, not through PYTHONPATH)."""
     env = dict(os.environ)
     if sandbox is not None:
         env["IGGY_TCP_ADDRESS"] = sandbox.tcp_address
         env["IGGY_HTTP_URL"] = sandbox.http_url
-    env["PYTHONPATH"] = _prepend(str(REPO_ROOT), env.get("PYTHONPATH"))
     env["JUPYTER_CONFIG_PATH"] = _prepend(
         str(COURSE_JUPYTER_CONFIG), env.get("JUPYTER_CONFIG_PATH")
     )
     return env
 
 
-def _jupyter_command(no_browser: bool) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--ip=127.0.0.1",
-        f"--port={os.environ.get('JUPYTER_PORT') or 8888}",
-        f"--ServerApp.root_dir={REPO_ROOT}",
-        f"--ServerApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
-        "--ServerApp.answer_yes=True",  # Ctrl+C stops at once instead of asking y/n
-    ]
+def _jupyter_command(no_browser: bool, options: list[str]) -> list[str]:
+    """JupyterLab on the course's defaults, except those the learner's ``options`` set
+    themselves (``--port 9999`` replaces JUPYTER_PORT: Jupyter refuses a setting twice)."""
+    defaults = {
+        ("--ip", "--ServerApp.ip"): "127.0.0.1",
+        ("--port", "--ServerApp.port"): os.environ.get("JUPYTER_PORT") or "8888",
+        ("--ServerApp.root_dir", "--notebook-dir"): str(REPO_ROOT),
+        ("--ServerApp.default_url",): f"/lab/tree/{FIRST_NOTEBOOK}",
+        ("--ServerApp.answer_yes",): "True",  # Ctrl+C stops at once instead of asking y/n
+    }
+    given = {option.split("=", 1)[0] for option in options if option.startswith("--")}
+    command = [sys.executable, "-m", "jupyterlab"]
+    command += [f"{names[0]}={value}" for names, value in defaults.items() if not given & {*names}]
     if no_browser or not _has_display():
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
-    return command
+    return command + options
 
 
 def _has_display() -> bool:

@@ -1,4 +1,4 @@
-"""Ending command-line scripts that used the SDK (clients/, ``python -m helpers.reset``).
+"""Ending command-line scripts that used the SDK (clients/, ``python -m coursekit.reset``).
 
 apache-iggy 0.9.0 runs its I/O on Tokio threads that Python does not wait for: when one is
 still finishing a task while the interpreter shuts down, the process dies with SIGABRT
