@@ -19,7 +19,7 @@ IGGY_HTTP_URL ?= http://127.0.0.1:3000
 COURSE_DATA_DIR ?= .sandbox-data
 HTTP_LISTEN = $(patsubst http://%,%,$(patsubst %/,%,$(IGGY_HTTP_URL)))
 
-.PHONY: help lab test test-real conformance server up down reset bench lint clean
+.PHONY: help lab test test-real conformance server up down reset classroom bench lint clean
 
 help: ## list the targets
 	@echo "Apache Iggy 0.9.0 course. Usage: make TARGET"
@@ -88,6 +88,9 @@ down: ## stop the Docker server (its data stays; `docker compose down -v` delete
 
 reset: $(RUNTIME) ## delete the streams the notebooks created (PREFIX=nb03 for one notebook)
 	$(PY) -m coursekit.reset $(PREFIX)
+
+classroom: $(RUNTIME) ## create N learner users on a shared server and print their settings (N=30)
+	$(PY) -m coursekit.classroom $(N) $(ARGS)
 
 bench: $(RUNTIME) ## sandbox throughput against the SDK's own ceiling, as ratios (bench/throughput.py)
 	$(PY) -m bench.throughput $(ARGS)

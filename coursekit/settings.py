@@ -20,7 +20,7 @@ _FALSE_WORDS = {"", "0", "false", "no", "off"}
 
 # A learner name goes in front of every name the course creates ("ana-nb03-shop"): letters,
 # digits and "_" only, so the "-" after it always ends it, and never a course prefix itself.
-LEARNER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+LEARNER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,31}")  # 3+: it is also a username
 RESERVED_LEARNER_NAME = re.compile(r"(nb\d\d|demo|sample)", re.IGNORECASE)
 
 T = TypeVar("T")
@@ -63,16 +63,16 @@ def get_settings() -> Settings:
         autostart=_flag(env.get("IGGY_AUTOSTART"), default=True),
         small=_flag(env.get("COURSE_SMALL"), default=False),
         data_dir=Path(env.get("COURSE_DATA_DIR") or REPO_ROOT / ".sandbox-data"),
-        learner=_learner(env.get("COURSE_LEARNER", "")),
+        learner=check_learner(env.get("COURSE_LEARNER", "")),
     )
 
 
-def _learner(value: str) -> str:
+def check_learner(value: str) -> str:
     """COURSE_LEARNER checked, so a typo fails at once instead of naming streams oddly."""
     name = value.strip()
     if name and (not LEARNER_NAME.fullmatch(name) or RESERVED_LEARNER_NAME.fullmatch(name)):
         raise ValueError(
-            f"COURSE_LEARNER={value!r} cannot name a learner: use 1 to 32 letters, digits or "
+            f"COURSE_LEARNER={value!r} cannot name a learner: use 3 to 32 letters, digits or "
             "'_', starting with a letter (for example COURSE_LEARNER=ana), and not a course "
             "prefix such as nb03 or demo."
         )
