@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sandbox.http.app import HttpFront
 from sandbox.server.tcp import TcpFront
+from sandbox.state.retention import DEFAULT_MAX_MESSAGE_SIZE
 from sandbox.state.system import System
 
 log = logging.getLogger("sandbox")
@@ -18,10 +19,11 @@ class Sandbox:
     """Start with ``await start(...)``, stop with ``await stop()``. Ports may be 0."""
 
     def __init__(self, data_dir: Path | None, root_username: str, root_password: str,
-                 cleaner_interval: float = 60.0):
+                 cleaner_interval: float = 60.0,
+                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE):
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
-        self.system = System(data_dir, root_username, root_password)
+        self.system = System(data_dir, root_username, root_password, max_message_size)
         self.tcp = TcpFront(self.system)
         self.http = HttpFront(self.system)
         self.cleaner_interval = cleaner_interval

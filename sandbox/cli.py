@@ -19,10 +19,13 @@ from pathlib import Path
 
 from sandbox import __version__
 from sandbox.app import Sandbox
+from sandbox.state import units
+from sandbox.state.retention import DEFAULT_MAX_MESSAGE_SIZE
 from sandbox.storage.metadata import CorruptMetadata
 from sandbox.storage.segments import CorruptLog
 
 log = logging.getLogger("sandbox")
+MAX_MESSAGE_SIZE_ENV = "IGGY_MESSAGE_BUS_MAX_MESSAGE_SIZE"  # the real server's variable
 
 
 def address(text: str) -> tuple[str, int]:
@@ -52,6 +55,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cleaner-interval", type=float, default=60.0, metavar="SECONDS",
                         help="how often expired and over-size segments are deleted "
                              "(default 60, as Iggy)")
+    parser.add_argument("--max-message-size", type=byte_size,
+                        default=os.environ.get(MAX_MESSAGE_SIZE_ENV, DEFAULT_MAX_MESSAGE_SIZE),
+                        metavar="BYTES",
+                        help="Iggy's [message_bus] max_message_size, which sets the floor of a "
+                             "topic's size cap: each partition keeps at least segment size + "
+                             f"this many bytes of sealed segments (default ${MAX_MESSAGE_SIZE_ENV} "
+                             "or 64 MiB, as Iggy)")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="log verbosity on stderr (default INFO)")
@@ -59,6 +69,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.cleaner_interval <= 0:
         parser.error("--cleaner-interval must be a positive number of seconds")
     return args
+
+
+def byte_size(text: str | int) -> int:
+    """A byte count such as 2097152 or "2 MiB", as Iggy reads its size settings."""
+    try:
+        size = text if isinstance(text, int) else units.byte_size(str(text))
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"expected a byte size (e.g. 2097152 or '2 MiB'), "
+                                         f"got {text!r}")
+    return size
 
 
 def root_credentials() -> tuple[str, str]:
@@ -83,7 +105,8 @@ def warn_if_exposed(host: str) -> None:
 async def serve(args: argparse.Namespace) -> bool:
     """Run until a stop signal; True when SIGHUP asked for a restart."""
     data_dir = None if args.in_memory else args.data_dir.resolve()
-    sandbox = Sandbox(data_dir, *root_credentials(), cleaner_interval=args.cleaner_interval)
+    sandbox = Sandbox(data_dir, *root_credentials(), cleaner_interval=args.cleaner_interval,
+                      max_message_size=args.max_message_size)
     await sandbox.start(args.tcp, args.http)
     for host in {args.tcp[0], args.http[0]}:
         warn_if_exposed(host)
@@ -127,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     if restart:
         argv = [sys.executable, "-m", "sandbox", "--tcp", "{}:{}".format(*args.tcp),
                 "--http", "{}:{}".format(*args.http),
-                "--cleaner-interval", str(args.cleaner_interval), "--log-level", args.log_level]
+                "--cleaner-interval", str(args.cleaner_interval),
+                "--max-message-size", str(args.max_message_size), "--log-level", args.log_level]
         argv += ["--in-memory"] if args.in_memory else ["--data-dir", str(args.data_dir)]
         sys.stdout.flush()
         os.execv(sys.executable, argv)

@@ -6,7 +6,7 @@ import shutil
 
 from sandbox.errors import Code, IggyError
 from sandbox.state import permissions as perm
-from sandbox.state import topic_options
+from sandbox.state import retention, topic_options
 from sandbox.state.model import (
     DEFAULT_SEGMENT_SIZE,
     U64_MAX,
@@ -23,6 +23,7 @@ from sandbox.wire.codec import Identifier
 MAX_PARTITIONS_PER_REQUEST = 1000
 MAX_PARTITION_IDS = 1_000_000  # partition ids of one topic stay below this, as in Iggy
 MAX_STREAMS = 2**20
+MAX_TOPICS_PER_STREAM = 4096  # topic ids of one stream stay below this, as in Iggy
 MAX_NAME_BYTES = 255
 
 
@@ -159,6 +160,8 @@ class StreamsMixin:
         check_name(name, Code.INVALID_TOPIC_NAME)
         if any(t.name == name for t in stream.topics.values()):
             raise IggyError(Code.TOPIC_NAME_ALREADY_EXISTS, name, stream.id, field="name")
+        if len(stream.topics) >= MAX_TOPICS_PER_STREAM:
+            raise IggyError(Code.TOO_MANY_TOPICS)
         topic = Topic(lowest_free_id(stream.topics), stream.id, name, now_micros(), {})
         topic.segment_size = settings.get("segment_size", DEFAULT_SEGMENT_SIZE)
         apply_topic_settings(topic, settings, topic_options.canonical(options, settings))
@@ -242,15 +245,17 @@ class StreamsMixin:
 
     def delete_segments(self, user: User, stream_ident: Identifier, topic_ident: Identifier,
                         partition_id: int, count: int) -> None:
-        """Drop up to ``count`` of a partition's oldest sealed segments."""
+        """Drop up to ``count`` of a partition's oldest sealed segments, by retention's
+        rules: never the active segment, never past the consumer barrier."""
         stream, topic = self.resolve(stream_ident, topic_ident)
         perm.manage_topic(user, stream.id, topic.id)
         partition = self.partition(topic, partition_id)
         if count == 0:
             raise IggyError(Code.INVALID_SEGMENTS_COUNT, count)
-        for _ in range(count):
-            if not partition.log.drop_oldest_segment():
-                break
+        retirable = partition.log.retirable()[:count]
+        removal = retention.Removal(more=bool(retirable))
+        while removal.more:
+            removal = retention.remove_up_to(partition, retirable[-1].end_offset)
 
     def _add_partitions(self, topic: Topic, count: int) -> None:
         start = max(topic.partitions, default=-1) + 1

@@ -11,15 +11,15 @@ from sandbox import __version__
 from sandbox import hoststats as host
 from sandbox.errors import Code, IggyError
 from sandbox.state import permissions as perm
-from sandbox.state import snapshot
+from sandbox.state import retention, snapshot
 from sandbox.state.groups import GroupsMixin
 from sandbox.state.messages import MessagesMixin
 from sandbox.state.model import (
-    U64_MAX,
     Permissions,
     PersonalAccessToken,
     Session,
     Stream,
+    Topic,
     User,
     now_micros,
 )
@@ -36,8 +36,11 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
     """Everything the server knows. Methods run on the event loop, one at a time."""
 
     def __init__(self, data_dir: Path | None, root_username: str = "iggy",
-                 root_password: str = "iggy"):
+                 root_password: str = "iggy",
+                 max_message_size: int = retention.DEFAULT_MAX_MESSAGE_SIZE):
         self.data_dir = data_dir
+        self.max_message_size = max_message_size  # sets the size cap's floor
+        self._reported_floors: set[tuple[int, int, int]] = set()
         self.streams: dict[int, Stream] = {}
         self.users: dict[int, User] = {}
         self.tokens: dict[tuple[int, str], PersonalAccessToken] = {}
@@ -118,32 +121,40 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
 
     # ------------------------------------------------------------------ retention
     def clean(self) -> int:
-        """Delete expired and over-size sealed segments; returns how many were deleted."""
+        """Run the cleaner once over every partition with a retention policy; returns how
+        many segments it deleted. Passes repeat while a partition's budget of segments per
+        pass left removable ones, so one run removes all that may go, as Iggy's does."""
         deleted = 0
         now = now_micros()
         for stream in self.streams.values():
             for topic in stream.topics.values():
-                if topic.message_expiry:
-                    for partition in topic.partitions.values():
-                        while True:
-                            sealed = partition.log.sealed_segments()
-                            if not sealed or sealed[0].last_timestamp + topic.message_expiry > now:
-                                break
-                            partition.log.drop_oldest_segment()
-                            deleted += 1
-                if topic.max_topic_size not in (0, U64_MAX):
-                    while topic.size_bytes > topic.max_topic_size:
-                        oldest = min(
-                            (p for p in topic.partitions.values() if p.log.sealed_segments()),
-                            key=lambda p: p.log.sealed_segments()[0].last_timestamp,
-                            default=None)
-                        if oldest is None:
-                            break
-                        oldest.log.drop_oldest_segment()
-                        deleted += 1
+                max_bytes = retention.partition_budget(topic, self.max_message_size)
+                if not topic.message_expiry and max_bytes is None:
+                    continue
+                self._disclose_floor(topic, max_bytes)
+                for partition in topic.partitions.values():
+                    removal = retention.Removal(more=True)
+                    while removal.more:
+                        removal = retention.clean_partition(partition, now,
+                                                            topic.message_expiry, max_bytes)
+                        deleted += removal.segments
         if deleted:
             log.info("cleaner deleted %d sealed segment(s)", deleted)
         return deleted
+
+    def _disclose_floor(self, topic: Topic, max_bytes: int | None) -> None:
+        """Say once per topic when its cap is below what retention enforces."""
+        key = (topic.stream_id, topic.id, topic.created_at)
+        if max_bytes is None or key in self._reported_floors:
+            return
+        share = topic.max_topic_size // max(len(topic.partitions), 1)
+        if max_bytes > share:
+            self._reported_floors.add(key)
+            log.warning("topic %d of stream %d: max_topic_size %d over %d partition(s) is "
+                        "below what retention can enforce; each partition keeps up to %d "
+                        "bytes of sealed segments (segment size + max message size)",
+                        topic.id, topic.stream_id, topic.max_topic_size,
+                        len(topic.partitions), max_bytes)
 
     # ------------------------------------------------------------------ stats
     def stats(self) -> dict:

@@ -111,14 +111,22 @@ class PartitionLog:
 
     # ----------------------------------------------------------------- writing
     def append(self, batch: bytearray, count: int, timestamp: int) -> None:
-        """Write one stamped batch; it is durable against a process crash on return."""
+        """Write one stamped batch; it is durable against a process crash on return.
+
+        The batch that reaches the segment size lands whole, then the segment is sealed and
+        an empty one opened at once, as Iggy rotates: the newest segment is always the
+        active one, and only the segments before it can be retired.
+        """
         segment = self._active_segment()
         position = segment.blob.append(batch)
         segment.index_batch(self.next_offset, count, position, timestamp)
         if segment.size >= self.segment_size:
             segment.sealed = True
+            self._active_segment()
 
     def _active_segment(self) -> Segment:
+        """The newest segment, opening one when there is none or it is sealed (a log
+        recovered with a full newest segment rotates on its next append)."""
         if not self.segments or self.segments[-1].sealed:
             base = self.next_offset
             self.segments.append(Segment(base, self._new_blob(base)))
@@ -162,24 +170,27 @@ class PartitionLog:
         return self.next_offset
 
     # ----------------------------------------------------------------- retention
-    def sealed_segments(self) -> list[Segment]:
-        return [s for s in self.segments if s.sealed]
+    def retirable(self) -> list[Segment]:
+        """The leading run of sealed segments before the active one, oldest first: all
+        that retention or DeleteSegments may ever remove."""
+        run = []
+        for segment in self.segments[:-1]:
+            if not segment.sealed:
+                break
+            run.append(segment)
+        return run
 
-    def drop_oldest_segment(self) -> int:
-        """Delete the oldest sealed segment; returns the bytes freed (0 if none).
-
-        When it is the last one, an empty segment starting at the next offset takes its
-        place first: its file name keeps the offsets going after a restart.
-        """
-        sealed = self.sealed_segments()
-        if not sealed:
-            return 0
-        segment = sealed[0]
-        if segment is self.segments[-1]:
-            self.segments.append(Segment(segment.end_offset, self._new_blob(segment.end_offset)))
-        freed = segment.size
-        self.segments.remove(segment)
-        segment.blob.delete()
+    def retire_oldest(self, count: int) -> int:
+        """Delete the ``count`` oldest segments, which must be retirable; returns the bytes
+        freed. The active segment stays, so its file name keeps the offsets going."""
+        if count > len(self.retirable()):
+            raise ValueError(f"only {len(self.retirable())} segment(s) can be retired, "
+                             f"not {count}")
+        victims = self.segments[:count]
+        freed = sum(segment.size for segment in victims)
+        del self.segments[:count]
+        for segment in victims:
+            segment.blob.delete()
         return freed
 
     def purge(self) -> None:
