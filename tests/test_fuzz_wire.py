@@ -51,7 +51,7 @@ from tests.wire_session import (
     send_messages_body,
 )
 
-EXCHANGE_TIMEOUT = 10.0  # seconds; failed-login slow-down alone can take 5
+EXCHANGE_TIMEOUT = 10.0  # seconds, for one exchange on a loaded machine
 RSS_GROWTH_LIMIT_MB = 200  # over the whole fuzz run
 FRAME_RSS_LIMIT_MB = 24  # for one lying frame
 GENERIC_ERROR = 1

@@ -1,8 +1,8 @@
 """The REST API: plain HTTP the way a learner's curl or notebook sends it, and the SDK's
 HTTP transport (``IggyClient(HttpConfig(...))``).
 
-Most tests talk to the session's server. Token expiry, the login throttle and a simulated bug
-need a server of their own, so those run an HTTP front in this process.
+Most tests talk to the session's server. Token expiry and a simulated bug need a server of
+their own, so those run an HTTP front in this process.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from apache_iggy import (
 )
 
 from sandbox.http.app import HttpFront
-from sandbox.http.context import THROTTLE
 from sandbox.state.system import TRANSPORT_HTTP, System
 
 U64_MAX = 2**64 - 1
@@ -511,19 +510,6 @@ async def test_expired_access_token_is_refused():
         status, answer = await front.call("GET", "/streams",
                                           token=identity["access_token"]["token"])
         assert status == 401 and answer["code"] == "unauthenticated"
-
-
-async def test_failed_logins_go_through_the_throttle():
-    async with LocalFront(token_lifetime=3600) as front:
-        failures = front.front.app[THROTTLE].failures
-        for _ in range(2):
-            status, _ = await front.call("POST", "/users/login",
-                                         {"username": "iggy", "password": "nope"})
-            assert status == 400
-        assert [count for count, _ in failures.values()] == [2]
-        status, _ = await front.call("POST", "/users/login",
-                                     {"username": "iggy", "password": "iggy"})
-        assert status == 200 and not failures
 
 
 async def test_stopping_the_front_ends_its_http_sessions():

@@ -1,10 +1,9 @@
 """HTTP bearer tokens: only a live token opens the API. Forged, logged-out, refreshed-away,
 expired and deleted tokens get 401 (Iggy's http/error.rs maps Unauthenticated and token
-errors to 401), and wrong passwords are refused (400, InvalidCredentials) and slowed down
-as on TCP.
+errors to 401), and wrong passwords are refused (400, InvalidCredentials) at once, as on
+TCP.
 
-Each test uses a sandbox of its own: failed logins are counted per host, and these tests
-fail logins on purpose.
+Each test uses a sandbox of its own.
 """
 
 from __future__ import annotations
@@ -122,10 +121,11 @@ async def test_token_of_a_deleted_user_is_refused(http):
     assert await status_with(session, url, token, route="/personal-access-tokens") == 401
 
 
-async def test_wrong_password_is_refused_and_slowed_down(http):
+async def test_wrong_password_is_refused_at_once_as_iggy_does(http):
+    # no slow-down, as on Iggy 0.9: the old one made these eight take 7.75 s at least
     session, url = http
     durations = []
-    for attempt in range(5):
+    for attempt in range(8):
         started = time.monotonic()
         async with session.post(url + "/users/login", json={
                 "username": "iggy", "password": f"wrong-{attempt}"}) as response:
@@ -133,7 +133,7 @@ async def test_wrong_password_is_refused_and_slowed_down(http):
             assert response.status == 400, f"wrong password: {response.status}"
             assert (await response.json())["id"] == 42
         durations.append(time.monotonic() - started)
-    assert durations[4] >= 0.4, f"refusals took {[round(d, 3) for d in durations]} s"
+    assert sum(durations) < 4.0, f"refusals took {[round(d, 3) for d in durations]} s"
     await login(session, url)  # the right password still works
 
 

@@ -22,9 +22,8 @@ from sandbox.http import (
 )
 from sandbox.http import system as system_info
 from sandbox.http.bearer import TOKEN_LIFETIME, AccessTokens
-from sandbox.http.context import SYSTEM, THROTTLE, TOKENS
+from sandbox.http.context import SYSTEM, TOKENS
 from sandbox.http.errors import iggy_errors
-from sandbox.server.login import LoginThrottle
 from sandbox.state.system import System
 
 # Enough for a batch of large messages as base64 JSON, small enough that a stray upload
@@ -39,7 +38,6 @@ def build_app(system: System, token_lifetime: float = TOKEN_LIFETIME) -> web.App
                           client_max_size=MAX_REQUEST_BYTES)
     app[SYSTEM] = system
     app[TOKENS] = AccessTokens(system, token_lifetime)
-    app[THROTTLE] = LoginThrottle()
     for table in ROUTE_TABLES:
         app.add_routes(table)
     return app

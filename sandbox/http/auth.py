@@ -1,19 +1,12 @@
-"""Logging in and out over HTTP, and the bearer-token check in front of every other route.
-
-Failed logins are slowed down per remote host by the same ``LoginThrottle`` the TCP front
-uses, so guessing passwords is slow on both transports.
-"""
+"""Logging in and out over HTTP, and the bearer-token check in front of every other route."""
 
 from __future__ import annotations
-
-import asyncio
-from collections.abc import Awaitable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from sandbox.errors import Code, IggyError
-from sandbox.http.context import CALLER, THROTTLE, TOKENS, Caller, system_of
+from sandbox.http.context import CALLER, TOKENS, Caller, system_of
 from sandbox.http.jsonshapes import identity_json
 from sandbox.http.params import json_object, text_field
 from sandbox.state.model import User
@@ -43,19 +36,14 @@ async def login_user(request: web.Request) -> web.Response:
     body = await json_object(request)
     username = text_field(body, "username")
     password = text_field(body, "password")
-    user = await _throttled(request, system_of(request).authenticate(username, password))
-    return _identity(request, user)
+    return _identity(request, await system_of(request).authenticate(username, password))
 
 
 @routes.post("/personal-access-tokens/login")
 async def login_with_personal_access_token(request: web.Request) -> web.Response:
     body = await json_object(request)
     token = text_field(body, "token")
-
-    async def check() -> User:
-        return system_of(request).authenticate_token(token)
-
-    return _identity(request, await _throttled(request, check()))
+    return _identity(request, system_of(request).authenticate_token(token))
 
 
 @routes.post("/users/refresh-token")
@@ -74,20 +62,6 @@ async def refresh_token(request: web.Request) -> web.Response:
 async def logout_user(request: web.Request) -> web.Response:
     request.app[TOKENS].revoke(request[CALLER].token)
     return web.Response(status=204)
-
-
-async def _throttled(request: web.Request, attempt: Awaitable[User]) -> User:
-    throttle = request.app[THROTTLE]
-    host = request.remote or "unknown"
-    try:
-        user = await attempt
-    except IggyError:
-        delay = throttle.delay_after_failure(host)
-        if delay:
-            await asyncio.sleep(delay)
-        raise
-    throttle.succeeded(host)
-    return user
 
 
 def _identity(request: web.Request, user: User) -> web.Response:

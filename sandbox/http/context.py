@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from sandbox.http.bearer import AccessTokens
-from sandbox.server.login import LoginThrottle
 from sandbox.state.model import Session, User
 from sandbox.state.system import System
 
@@ -23,7 +22,6 @@ class Caller:
 
 SYSTEM = web.AppKey("system", System)
 TOKENS = web.AppKey("tokens", AccessTokens)
-THROTTLE = web.AppKey("throttle", LoginThrottle)
 CALLER = web.RequestKey("caller", Caller)
 
 

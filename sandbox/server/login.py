@@ -1,16 +1,14 @@
 """The Register handshake: client version check, password or token login, evictions.
 
-Failed logins from one address are slowed down: after a few in a row, each further failure
-is answered only after a growing delay, so guessing passwords over the wire is slow while a
-typo costs a learner nothing.
+A failed login is answered at once, however many came before it, as Iggy 0.9 does: neither
+server slows down password guessing, so keep a server that has users worth protecting
+behind a firewall, not on an open port.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import struct
-import time
 
 from sandbox import IGGY_VERSION
 from sandbox.errors import IggyError
@@ -20,30 +18,6 @@ from sandbox.wire import framing
 from sandbox.wire.codec import Reader, Writer
 
 PROTOCOL_VERSION = 0x2C00  # 0.11.0 packed as major<<20 | minor<<10 | patch
-FREE_FAILURES = 3
-MAX_DELAY = 5.0
-FAILURE_MEMORY = 60.0
-
-
-class LoginThrottle:
-    """Counts recent failed logins per remote host and says how long to wait."""
-
-    def __init__(self) -> None:
-        self.failures: dict[str, tuple[int, float]] = {}
-
-    def delay_after_failure(self, host: str) -> float:
-        count, last = self.failures.get(host, (0, 0.0))
-        now = time.monotonic()
-        count = count + 1 if now - last < FAILURE_MEMORY else 1
-        self.failures[host] = (count, now)
-        if count <= FREE_FAILURES:
-            return 0.0
-        return min(0.25 * 2 ** (count - FREE_FAILURES - 1), MAX_DELAY)
-
-    def succeeded(self, host: str) -> None:
-        self.failures.pop(host, None)
-
-
 def _credentials(body: bytes) -> tuple[str, str] | None:
     try:
         r = Reader(body)
@@ -67,8 +41,8 @@ def _token(body: bytes) -> str | None:
         return None
 
 
-async def register(system: System, throttle: LoginThrottle, session: Session,
-                   header: framing.RequestHeader, body: bytes) -> bytes:
+async def register(system: System, session: Session, header: framing.RequestHeader,
+                   body: bytes) -> bytes:
     """Answer a Register request with a session (result-framed) or an eviction frame."""
     try:
         r = Reader(body)
@@ -82,13 +56,8 @@ async def register(system: System, throttle: LoginThrottle, session: Session,
         return framing.eviction(header.client, framing.EVICT_INCOMPATIBLE_PROTOCOL,
                                 (PROTOCOL_VERSION, PROTOCOL_VERSION))
     user, reason = await _authenticate(system, rest)
-    host = session.address.rpartition(":")[0]
     if user is None:
-        delay = throttle.delay_after_failure(host)
-        if delay:
-            await asyncio.sleep(delay)
         return framing.eviction(header.client, reason)
-    throttle.succeeded(host)
     session.user_id = user.id
     session.number = secrets.randbits(63) + 1
     payload = (Writer().u32(0).u32(user.id).raw(struct.pack("<Q", session.number))

@@ -16,7 +16,7 @@ import time
 
 from sandbox.commands.registry import COMMANDS, OPERATION_CODES, Context, load_all
 from sandbox.errors import Code, IggyError
-from sandbox.server.login import LoginThrottle, register
+from sandbox.server.login import register
 from sandbox.state.model import Session
 from sandbox.state.system import TRANSPORT_TCP, System
 from sandbox.wire import framing
@@ -36,7 +36,6 @@ class TcpFront:
     def __init__(self, system: System):
         load_all()
         self.system = system
-        self.throttle = LoginThrottle()
         self.connections: dict[int, tuple[Session, asyncio.StreamWriter]] = {}
         self.server: asyncio.Server | None = None
 
@@ -84,7 +83,7 @@ class TcpFront:
         if operation == framing.OP_REGISTER:
             if session.user_id is not None:
                 self.system.drop_session_from_groups(session)
-            return await register(self.system, self.throttle, session, header, body)
+            return await register(self.system, session, header, body)
         if operation == framing.OP_LOGOUT:
             if session.user_id is None:
                 return framing.eviction(header.client, framing.EVICT_NO_SESSION)
