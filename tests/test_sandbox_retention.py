@@ -197,6 +197,16 @@ def test_the_active_segment_is_never_retired():
         log.retire_oldest(1)
 
 
+def test_append_times_never_go_back_across_a_rotation(monkeypatch):
+    system = make_system()
+    make_topic(system, "clock")
+    send(system, "clock")  # seals the first segment; the active one is empty
+    sealed_at = partition(system, "clock").log.segments[0].last_timestamp
+    monkeypatch.setattr("sandbox.state.messages.now_micros", lambda: 1)  # the clock jumps back
+    send(system, "clock", size=10)
+    assert partition(system, "clock").log.segments[-1].timestamps[0] == sealed_at
+
+
 # --- limits --------------------------------------------------------------------------------
 
 

@@ -70,8 +70,7 @@ class MessagesMixin:
         partition = self.choose_partition(topic, partitioning)
         stored, sums = wire.accept_batch(batch, count)
         base_offset = partition.log.next_offset
-        timestamp = max(now_micros(), partition.log.segments[-1].last_timestamp
-                        if partition.log.segments else 0)
+        timestamp = max(now_micros(), partition.log.last_timestamp)
         wire.stamp(stored, sums, partition.id, base_offset, timestamp)
         partition.log.append(stored, count, timestamp)
         self.counters["written_bytes"] += len(stored)

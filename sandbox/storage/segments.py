@@ -102,6 +102,12 @@ class PartitionLog:
         return max(self.next_offset - 1, 0)
 
     @property
+    def last_timestamp(self) -> int:
+        """When the newest batch was appended (µs), 0 when there is none: appends never go
+        back in time, even across a rotation that left the active segment empty."""
+        return next((s.last_timestamp for s in reversed(self.segments) if s.offsets), 0)
+
+    @property
     def size_bytes(self) -> int:
         return sum(s.size for s in self.segments)
 
