@@ -108,6 +108,9 @@ class Partition:
     offsets: dict[tuple[int, int], int] = field(default_factory=dict)
     # group id -> highest offset a member has polled (for cooperative rebalancing)
     polled: dict[int, int] = field(default_factory=dict)
+    # DeleteSegments asked for the segments ending at or before this offset (exclusive) to
+    # go; retention's rules may hold some back until a consumer moves on
+    delete_watermark: int = 0
 
 
 @dataclass

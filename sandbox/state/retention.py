@@ -7,8 +7,7 @@ then removes segments oldest first until one of these stops it:
 - the active (newest) segment, which is never removed and never counted;
 - the consumer barrier: a segment that ends past the lowest offset any consumer or
   consumer group stored on the partition stays, because that consumer has not yet read it;
-- the budget of 16 segments per pass, so a large backlog is removed over several passes
-  with the event loop free in between.
+- the budget of 16 segments per pass; the cleaner runs passes until nothing more may go.
 
 ``max_topic_size`` is a budget per partition: the cap divided by the partition count, but
 never below one sealed segment at its largest (segment size + the maximum message size),
@@ -97,6 +96,17 @@ def remove_up_to(partition: Partition, end: int) -> Removal:
     partition.log.retire_oldest(len(removable))
     messages = sum(s.end_offset - s.base_offset for s in removable)
     return Removal(len(removable), messages, more)
+
+
+def enforce_delete_watermark(partition: Partition) -> int:
+    """Remove what DeleteSegments asked for and the barrier now allows; returns how many
+    segments went. What the barrier holds back stays asked for, as on Iggy."""
+    removed = 0
+    removal = Removal(more=partition.log.first_offset < partition.delete_watermark)
+    while removal.more:
+        removal = remove_up_to(partition, partition.delete_watermark)
+        removed += removal.segments
+    return removed
 
 
 def clean_partition(partition: Partition, now: int, expiry: int,

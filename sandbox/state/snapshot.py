@@ -66,7 +66,8 @@ def _topic_to_json(topic: Topic) -> dict[str, Any]:
         "message_expiry": topic.message_expiry, "compression": topic.compression,
         "max_topic_size": topic.max_topic_size, "segment_size": topic.segment_size,
         "options": {k: [kind, value.hex()] for k, (kind, value) in topic.options.items()},
-        "partitions": [[p.id, p.created_at] for p in topic.partitions.values()],
+        "partitions": [[p.id, p.created_at, p.delete_watermark]
+                       for p in topic.partitions.values()],
         "groups": [[g.id, g.name] for g in topic.groups.values()],
         "next_group_id": topic.next_group_id,
     }
@@ -91,6 +92,7 @@ def restore(system: System, document: dict[str, Any]) -> None:
                           {gid: ConsumerGroup(gid, name) for gid, name in t["groups"]},
                           t["next_group_id"])
             stream.topics[topic.id] = topic
-            for partition_id, created_at in t["partitions"]:
-                topic.partitions[partition_id] = system.open_partition(topic, partition_id,
-                                                                       created_at)
+            for partition_id, created_at, *watermark in t["partitions"]:
+                partition = system.open_partition(topic, partition_id, created_at)
+                partition.delete_watermark = watermark[0] if watermark else 0
+                topic.partitions[partition_id] = partition

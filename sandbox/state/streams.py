@@ -216,6 +216,7 @@ class StreamsMixin:
             partition.offsets.clear()
             partition.offset_files.clear()
             partition.polled.clear()
+            partition.delete_watermark = 0
 
     # ------------------------------------------------------------------ partitions
     def create_partitions(self, user: User, stream_ident: Identifier,
@@ -246,16 +247,19 @@ class StreamsMixin:
     def delete_segments(self, user: User, stream_ident: Identifier, topic_ident: Identifier,
                         partition_id: int, count: int) -> None:
         """Drop up to ``count`` of a partition's oldest sealed segments, by retention's
-        rules: never the active segment, never past the consumer barrier."""
+        rules: never the active segment, never past the consumer barrier. What the barrier
+        holds back goes later, once the consumers have moved on (the cleaner checks)."""
         stream, topic = self.resolve(stream_ident, topic_ident)
         perm.manage_topic(user, stream.id, topic.id)
         partition = self.partition(topic, partition_id)
         if count == 0:
             raise IggyError(Code.INVALID_SEGMENTS_COUNT, count)
         retirable = partition.log.retirable()[:count]
-        removal = retention.Removal(more=bool(retirable))
-        while removal.more:
-            removal = retention.remove_up_to(partition, retirable[-1].end_offset)
+        if retirable:
+            partition.delete_watermark = max(partition.delete_watermark,
+                                             retirable[-1].end_offset)
+            self.save()
+            retention.enforce_delete_watermark(partition)
 
     def _add_partitions(self, topic: Topic, count: int) -> None:
         start = max(topic.partitions, default=-1) + 1

@@ -121,13 +121,16 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
 
     # ------------------------------------------------------------------ retention
     def clean(self) -> int:
-        """Run the cleaner once over every partition with a retention policy; returns how
-        many segments it deleted. Passes repeat while a partition's budget of segments per
-        pass left removable ones, so one run removes all that may go, as Iggy's does."""
+        """Run the cleaner once: segments DeleteSegments asked for that the barrier now lets
+        go, then every partition with a retention policy; returns how many segments it
+        deleted. Passes repeat while a partition's budget of segments per pass left
+        removable ones, so one run removes all that may go, as Iggy's does."""
         deleted = 0
         now = now_micros()
         for stream in self.streams.values():
             for topic in stream.topics.values():
+                for partition in topic.partitions.values():
+                    deleted += retention.enforce_delete_watermark(partition)
                 max_bytes = retention.partition_budget(topic, self.max_message_size)
                 if not topic.message_expiry and max_bytes is None:
                     continue
