@@ -1,0 +1,342 @@
+"""Live views: a figure that redraws in place while a bounded background task runs.
+
+A live view measures something every ``every`` seconds (a partition's offsets, a
+consumer's lag, a group's members), keeps every sample and redraws its figure from them,
+about three times a second. It runs as a task on the kernel's event loop: the cell that
+starts it returns at once, and the next cells run while it draws. It always stops by
+itself: when ``until`` says so, when the ``work`` it watches has finished, or at its
+``seconds`` deadline, whichever comes first.
+
+    view = helpers.live.partition_fill(client, STREAM, "live", work=send_slowly())
+    # the figure under the cell grows; run the next cells meanwhile
+    await view            # in a later cell: wait for the end (returns the work's result)
+
+The figure is a plain display updated through its display handle, so JupyterLab, VS Code
+and nbclient all show it, and a saved notebook keeps the final figure. ``await view``
+shows the final figure again from the awaiting cell (nbclient records only the updates
+sent while a cell runs) and raises the error that stopped the view, if any: an error is
+also written on the figure, never lost.
+
+Make your own from any sampler and drawing function:
+
+    async def sample():                           # one measurement
+        return (await client.get_topic(STREAM, TOPIC)).messages_count
+
+    def draw(fig, samples):                       # [(seconds since start, sample), ...]
+        ax = fig.subplots()
+        ax.plot([t for t, _ in samples], [n for _, n in samples])
+
+    view = helpers.live.LiveView(sample, draw, title="Messages", until=lambda n: n >= 100)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import textwrap
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import pandas as pd
+from apache_iggy import Consumer, IggyClient
+from IPython import get_ipython
+from IPython.display import DisplayHandle, display
+from matplotlib.figure import Figure
+
+from helpers import plots
+from helpers.offsets import stored_offset
+
+S = TypeVar("S")
+Samples = list[tuple[float, Any]]  # (seconds since the view started, sample)
+
+EVERY = 0.3  # seconds between samples, each followed by a redraw: about 3 redraws a second
+MIN_EVERY = 0.2  # faster redraws cost the notebook more time than they show
+SECONDS = 30.0  # default deadline of a view
+SIZE = (7.0, 3.6)  # inches; every frame has the same size, so the page does not jump
+DPI = 100
+
+_running: dict[str, LiveView] = {}  # by title: running a cell again replaces its view
+
+
+class LiveView(Generic[S]):
+    """Sample ``sample()`` every ``every`` seconds and redraw ``draw(figure, samples)``.
+
+    ``until(sample)``: stop once it returns True. ``work``: a coroutine run alongside; the
+    view stops after it finishes (with one last sample) and ``await view`` returns its
+    result. ``seconds``: the deadline; work still running then is cancelled. Starting a
+    view stops a running view of the same ``title`` (a cell run again).
+    """
+
+    def __init__(
+        self,
+        sample: Callable[[], Awaitable[S]],
+        draw: Callable[[Figure, Samples], None],
+        *,
+        title: str,
+        every: float = EVERY,
+        seconds: float = SECONDS,
+        until: Callable[[S], bool] | None = None,
+        work: Awaitable[Any] | None = None,
+    ) -> None:
+        if every < MIN_EVERY:
+            raise ValueError(f"every={every}: redraw at most every {MIN_EVERY} s (5 a second)")
+        if seconds <= 0:
+            raise ValueError(f"seconds={seconds}: a view needs a deadline in the future")
+        self.title = title
+        self.samples: Samples = []
+        self.redraws = 0
+        self.error: BaseException | None = None
+        self.status = "starting"
+        self._sample, self._draw, self._until = sample, draw, until
+        self._every, self._seconds = every, seconds
+        self._figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+        self._handle: DisplayHandle | None = None
+        if get_ipython() is not None:
+            data, metadata = self._frame()
+            self._handle = display(data, metadata=metadata, raw=True, display_id=True)
+        if title in _running:
+            _running[title].stop()
+        _running[title] = self
+        self._work = asyncio.ensure_future(work) if work is not None else None
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    @property
+    def last(self) -> S | None:
+        """The latest sample (None before the first)."""
+        return self.samples[-1][1] if self.samples else None
+
+    @property
+    def done(self) -> bool:
+        return self._task.done()
+
+    async def wait(self) -> Any:
+        """Wait until the view stops; show its final figure; return the work's result.
+
+        Raises the error of the sampler, the drawing or the work, if one stopped the view.
+        """
+        await asyncio.shield(self._task)
+        self._show()
+        if self.error is not None:
+            raise self.error
+        return self._work.result() if self._work is not None else None
+
+    def __await__(self):
+        return self.wait().__await__()
+
+    def stop(self) -> None:
+        """Stop now (the work too); the figure keeps the last samples."""
+        self._task.cancel()
+
+    def __repr__(self) -> str:
+        return f"<LiveView {self.title!r}: {self.status}, {len(self.samples)} samples>"
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            while True:
+                work_finished = self._work is not None and self._work.done()
+                value = await self._next_sample(self._seconds - (loop.time() - started))
+                elapsed = loop.time() - started
+                self.samples.append((round(elapsed, 3), value))
+                if work_finished:
+                    self._work.result()  # the work's error, if it failed, stops the view
+                    self.status = f"finished after {elapsed:.1f} s"
+                elif self._until is not None and self._until(value):
+                    self.status = f"finished after {elapsed:.1f} s"
+                elif elapsed >= self._seconds:
+                    if self._work is not None:
+                        raise TimeoutError(f"the work ran past the view's {self._seconds:g} s")
+                    self.status = f"stopped at its {self._seconds:g} s limit"
+                else:
+                    self.status = f"live: {elapsed:.1f} s"
+                self._show()
+                if self.error is not None or not self.status.startswith("live"):
+                    return
+                ticks_done = (loop.time() - started) // self._every + 1
+                await asyncio.sleep(started + ticks_done * self._every - loop.time())
+        except asyncio.CancelledError:  # stop(): the figure keeps what it showed
+            self.status = "stopped"
+            self._show()
+        except Exception as error:
+            self._failed(error)
+            self._show()
+        finally:
+            if self._work is not None and not self._work.done():
+                self._work.cancel()
+            if _running.get(self.title) is self:
+                del _running[self.title]
+
+    async def _next_sample(self, seconds_left: float) -> S:
+        """One sample, within the time the view has left (or one interval)."""
+        limit = max(seconds_left, self._every)
+        try:
+            return await asyncio.wait_for(self._sample(), limit)
+        except TimeoutError:
+            message = f"no sample within {limit:.1f} s: is the server answering?"
+            raise TimeoutError(message) from None
+
+    def _failed(self, error: BaseException) -> None:
+        """Keep the first error: ``wait()`` raises it, the figure shows it."""
+        if self.error is None:
+            self.error = error
+            self.status = f"stopped by an error: {type(error).__name__}: {error}"
+
+    def _show(self) -> None:
+        """Redraw the figure and replace the displayed one with it."""
+        data, metadata = self._frame()
+        if self._handle is not None:
+            self._handle.update(data, metadata=metadata, raw=True)
+        self.redraws += 1
+
+    def _frame(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """The figure as a display bundle: a PNG of fixed size, and its text."""
+        fig = self._figure
+        fig.clear()
+        try:
+            if self.samples:
+                self._draw(fig, self.samples)
+        except Exception as error:  # a bug in the drawing stops the view like any error
+            self._failed(error)
+            fig.clear()
+        failed = self.error is not None
+        status = f"{self.status} ({len(self.samples)} samples)"
+        fig.supxlabel(
+            textwrap.fill(status, 110), fontsize="small", color="tab:red" if failed else "grey"
+        )
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=DPI)
+        width, height = (round(inches * DPI) for inches in SIZE)
+        data = {
+            "image/png": base64.b64encode(png.getvalue()).decode(),
+            "text/plain": f"{self.title}: {status}",
+        }
+        return data, {"image/png": {"width": width, "height": height}}
+
+
+# --- named views ---------------------------------------------------------------------------
+
+
+def partition_fill(client: IggyClient, stream: str, topic: str, **bounds: Any) -> LiveView:
+    """Messages per partition and each partition's current offset, while they grow (03).
+
+    ``bounds``: ``work``, ``until``, ``seconds``, ``every`` (see ``LiveView``).
+    """
+
+    async def sample() -> Any:
+        return await client.get_topic(stream, topic)
+
+    def draw(fig: Figure, samples: Samples) -> None:
+        plots.draw_offsets(fig.subplots(), samples[-1][1])
+
+    return LiveView(sample, draw, title=f"Partitions of '{topic}' filling", **bounds)
+
+
+async def lag_sample(
+    client: IggyClient, stream: str, topic: str, consumer: str | int | Consumer
+) -> pd.DataFrame:
+    """Per partition: its current offset, ``consumer``'s stored offset (-1: none) and lag."""
+    details = await client.get_topic(stream, topic)
+    rows = []
+    for p in sorted(details.partitions, key=lambda p: p.id):
+        stored = await stored_offset(client, stream, topic, consumer, partition_id=p.id)
+        rows.append(
+            {
+                "partition": p.id,
+                "end_offset": p.current_offset if p.messages_count else -1,
+                "consumer_offset": -1 if stored is None else stored,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["partition", "end_offset", "consumer_offset"])
+    return frame.assign(lag=frame["end_offset"] - frame["consumer_offset"])
+
+
+def consumer_lag(
+    client: IggyClient, stream: str, topic: str, consumer: str | int | Consumer, **bounds: Any
+) -> LiveView:
+    """Each partition's lag (messages ``consumer`` has not processed) over time (04).
+
+    Stops once the lag is 0 on every partition, unless ``until`` says otherwise.
+    """
+
+    async def sample() -> pd.DataFrame:
+        return await lag_sample(client, stream, topic, consumer)
+
+    def draw(fig: Figure, samples: Samples) -> None:
+        plots.draw_lag(fig.subplots(), timeline(samples))
+
+    bounds.setdefault("until", lambda frame: bool((frame["lag"] == 0).all()))
+    return LiveView(sample, draw, title=f"Lag of '{consumer}' on '{topic}'", **bounds)
+
+
+async def group_sample(
+    client: IggyClient, stream: str, topic: str, group: str | int
+) -> dict[int, list[int]]:
+    """Member id -> the partitions it owns, as the server says now."""
+    details = await client.get_consumer_group(stream, topic, group)
+    return {member.id: sorted(member.partitions) for member in details.members}
+
+
+def group_members(
+    client: IggyClient, stream: str, topic: str, group: str | int, **bounds: Any
+) -> LiveView:
+    """Members of a consumer group and their partitions, one row per change (05)."""
+
+    async def sample() -> dict[int, list[int]]:
+        return await group_sample(client, stream, topic, group)
+
+    def draw(fig: Figure, samples: Samples) -> None:
+        plots.draw_assignment(fig.subplots(), changes(samples))
+
+    return LiveView(sample, draw, title=f"Members of group '{group}'", **bounds)
+
+
+def throughput(
+    client: IggyClient,
+    stream: str,
+    topic: str,
+    *,
+    label: Callable[[], str] | None = None,
+    **bounds: Any,
+) -> LiveView:
+    """Messages per second arriving in a topic, as a run progresses (06).
+
+    ``label()``, if given, names what is running at each sample (e.g. "batch 10"); the
+    chart marks where it changes.
+    """
+
+    async def sample() -> dict[str, Any]:
+        count = (await client.get_topic(stream, topic)).messages_count
+        return {"messages": count} | ({"label": label()} if label else {})
+
+    def draw(fig: Figure, samples: Samples) -> None:
+        plots.draw_rate(fig.subplots(), timeline(samples))
+
+    return LiveView(sample, draw, title=f"Messages per second into '{topic}'", **bounds)
+
+
+# --- samples to tables ---------------------------------------------------------------------
+
+
+def timeline(samples: Samples) -> pd.DataFrame:
+    """All samples as one table with a ``time`` column (seconds since the view started).
+
+    A sample that is a DataFrame contributes its rows; a dict, one row.
+    """
+    frames = [
+        (value if isinstance(value, pd.DataFrame) else pd.DataFrame([value])).assign(time=t)
+        for t, value in samples
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def changes(samples: Sequence[tuple[float, Any]]) -> dict[str, Any]:
+    """The samples that differ from the one before, labelled by their time ("1.2 s")."""
+    kept: dict[str, Any] = {}
+    previous = object()
+    for t, value in samples:
+        if value != previous:
+            kept[f"{t:.1f} s"] = value
+            previous = value
+    return kept
