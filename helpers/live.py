@@ -35,6 +35,7 @@ import asyncio
 import base64
 import io
 import textwrap
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -62,10 +63,12 @@ _running: dict[str, LiveView] = {}  # by title: running a cell again replaces it
 class LiveView(Generic[S]):
     """Sample ``sample()`` every ``every`` seconds and redraw ``draw(figure, samples)``.
 
-    ``until(sample)``: stop once it returns True. ``work``: a coroutine run alongside; the
-    view stops after it finishes (with one last sample) and ``await view`` returns its
-    result. ``seconds``: the deadline; work still running then is cancelled. Starting a
-    view stops a running view of the same ``title`` (a cell run again).
+    It stops at the first of: ``until(sample)`` returns True; the ``work`` (a coroutine run
+    alongside) has finished, after one last sample; the deadline, ``seconds`` after it
+    started. Work still running when the view stops is cancelled: at the deadline that is
+    an error. ``await view`` returns the work's result (None without work, or when
+    ``until`` stopped it first). Starting a view stops a running view of the same
+    ``title``, so running a cell again replaces its view.
     """
 
     def __init__(
@@ -91,15 +94,22 @@ class LiveView(Generic[S]):
         self._sample, self._draw, self._until = sample, draw, until
         self._every, self._seconds = every, seconds
         self._figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+        self._drawing = threading.Lock()  # the figure is drawn by one thread at a time
+        self._bundle = self._render([])
         self._handle: DisplayHandle | None = None
         if get_ipython() is not None:
-            data, metadata = self._frame()
+            data, metadata = self._bundle
             self._handle = display(data, metadata=metadata, raw=True, display_id=True)
         if title in _running:
             _running[title].stop()
         _running[title] = self
         self._work = asyncio.ensure_future(work) if work is not None else None
         self._task = asyncio.get_running_loop().create_task(self._run())
+
+    @property
+    def figure(self) -> Figure:
+        """The figure as last drawn (to save it, or to test what it shows)."""
+        return self._figure
 
     @property
     def last(self) -> S | None:
@@ -115,18 +125,28 @@ class LiveView(Generic[S]):
 
         Raises the error of the sampler, the drawing or the work, if one stopped the view.
         """
-        await asyncio.shield(self._task)
-        self._show()
+        try:
+            await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            if not self._task.cancelled():  # this wait was cancelled, not the view
+                raise
+        self._publish()  # again, from this cell: nbclient saves only what a running cell sent
         if self.error is not None:
             raise self.error
-        return self._work.result() if self._work is not None else None
+        if self._work is None or self._work.cancelled():
+            return None
+        return self._work.result()
 
     def __await__(self):
         return self.wait().__await__()
 
     def stop(self) -> None:
         """Stop now (the work too); the figure keeps the last samples."""
-        self._task.cancel()
+        if not self._task.done():
+            self._task.cancel()
+            self.status = "stopped"
+            self._bundle = self._render(list(self.samples))
+            self._publish()
 
     def __repr__(self) -> str:
         return f"<LiveView {self.title!r}: {self.status}, {len(self.samples)} samples>"
@@ -140,33 +160,36 @@ class LiveView(Generic[S]):
                 value = await self._next_sample(self._seconds - (loop.time() - started))
                 elapsed = loop.time() - started
                 self.samples.append((round(elapsed, 3), value))
-                if work_finished:
-                    self._work.result()  # the work's error, if it failed, stops the view
-                    self.status = f"finished after {elapsed:.1f} s"
-                elif self._until is not None and self._until(value):
-                    self.status = f"finished after {elapsed:.1f} s"
-                elif elapsed >= self._seconds:
-                    if self._work is not None:
-                        raise TimeoutError(f"the work ran past the view's {self._seconds:g} s")
-                    self.status = f"stopped at its {self._seconds:g} s limit"
-                else:
-                    self.status = f"live: {elapsed:.1f} s"
-                self._show()
+                self.status = self._status(value, elapsed, work_finished)
+                await self._redraw()
                 if self.error is not None or not self.status.startswith("live"):
                     return
                 ticks_done = (loop.time() - started) // self._every + 1
                 await asyncio.sleep(started + ticks_done * self._every - loop.time())
-        except asyncio.CancelledError:  # stop(): the figure keeps what it showed
-            self.status = "stopped"
-            self._show()
+        except asyncio.CancelledError:  # stop() has shown it
+            pass
         except Exception as error:
             self._failed(error)
-            self._show()
+            await self._redraw()
         finally:
             if self._work is not None and not self._work.done():
                 self._work.cancel()
+                await asyncio.wait([self._work], timeout=self._every)
             if _running.get(self.title) is self:
                 del _running[self.title]
+
+    def _status(self, value: S, elapsed: float, work_finished: bool) -> str:
+        """ "live: ..." while the view goes on, else why it stops; raises what stops it."""
+        if work_finished:
+            self._work.result()  # the work's error, if it failed
+            return f"finished after {elapsed:.1f} s"
+        if self._until is not None and self._until(value):
+            return f"finished after {elapsed:.1f} s"
+        if elapsed >= self._seconds:
+            if self._work is not None:
+                raise TimeoutError(f"the work ran past the view's {self._seconds:g} s")
+            return f"stopped at its {self._seconds:g} s limit"
+        return f"live: {elapsed:.1f} s"
 
     async def _next_sample(self, seconds_left: float) -> S:
         """One sample, within the time the view has left (or one interval)."""
@@ -183,30 +206,38 @@ class LiveView(Generic[S]):
             self.error = error
             self.status = f"stopped by an error: {type(error).__name__}: {error}"
 
-    def _show(self) -> None:
-        """Redraw the figure and replace the displayed one with it."""
-        data, metadata = self._frame()
-        if self._handle is not None:
-            self._handle.update(data, metadata=metadata, raw=True)
-        self.redraws += 1
+    async def _redraw(self) -> None:
+        """Draw the samples in a worker thread and show the result.
 
-    def _frame(self) -> tuple[dict[str, str], dict[str, Any]]:
-        """The figure as a display bundle: a PNG of fixed size, and its text."""
-        fig = self._figure
-        fig.clear()
+        Drawing a figure takes 50-300 ms of Python; in a thread, the event loop gets its
+        turn every few milliseconds meanwhile (the interpreter switches threads every 5 ms),
+        so the work and other cells keep running.
+        """
         try:
-            if self.samples:
-                self._draw(fig, self.samples)
+            self._bundle = await asyncio.to_thread(self._render, list(self.samples))
         except Exception as error:  # a bug in the drawing stops the view like any error
             self._failed(error)
+            self._bundle = await asyncio.to_thread(self._render, [])
+        self.redraws += 1
+        self._publish()
+
+    def _publish(self) -> None:
+        if self._handle is not None:
+            data, metadata = self._bundle
+            self._handle.update(data, metadata=metadata, raw=True)
+
+    def _render(self, samples: Samples) -> tuple[dict[str, str], dict[str, Any]]:
+        """The figure drawn from ``samples`` as a display bundle: a PNG of fixed size."""
+        with self._drawing:
+            fig = self._figure
             fig.clear()
-        failed = self.error is not None
-        status = f"{self.status} ({len(self.samples)} samples)"
-        fig.supxlabel(
-            textwrap.fill(status, 110), fontsize="small", color="tab:red" if failed else "grey"
-        )
-        png = io.BytesIO()
-        fig.savefig(png, format="png", dpi=DPI)
+            if samples:
+                self._draw(fig, samples)
+            status = f"{self.status} ({len(self.samples)} samples)"
+            colour = "tab:red" if self.error is not None else "grey"
+            fig.supxlabel(textwrap.fill(status, 110), fontsize="small", color=colour)
+            png = io.BytesIO()
+            fig.savefig(png, format="png", dpi=DPI)
         width, height = (round(inches * DPI) for inches in SIZE)
         data = {
             "image/png": base64.b64encode(png.getvalue()).decode(),
@@ -257,7 +288,7 @@ def consumer_lag(
 ) -> LiveView:
     """Each partition's lag (messages ``consumer`` has not processed) over time (04).
 
-    Stops once the lag is 0 on every partition, unless ``until`` says otherwise.
+    Without ``work`` or ``until``, it stops once the lag is 0 on every partition.
     """
 
     async def sample() -> pd.DataFrame:
@@ -266,7 +297,8 @@ def consumer_lag(
     def draw(fig: Figure, samples: Samples) -> None:
         plots.draw_lag(fig.subplots(), timeline(samples))
 
-    bounds.setdefault("until", lambda frame: bool((frame["lag"] == 0).all()))
+    if "work" not in bounds:
+        bounds.setdefault("until", lambda frame: bool((frame["lag"] == 0).all()))
     return LiveView(sample, draw, title=f"Lag of '{consumer}' on '{topic}'", **bounds)
 
 
