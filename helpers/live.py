@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import io
 import textwrap
 import threading
@@ -63,8 +64,11 @@ _running: dict[str, LiveView] = {}  # by title: running a cell again replaces it
 class LiveView(Generic[S]):
     """Sample ``sample()`` every ``every`` seconds and redraw ``draw(figure, samples)``.
 
-    It stops at the first of: ``until(sample)`` returns True; the ``work`` (a coroutine run
-    alongside) has finished, after one last sample; the deadline, ``seconds`` after it
+    Samples come at a steady pace; the figure is redrawn after each one, or, when drawing
+    takes longer than ``every`` (a busy machine), as often as it can, from the newest
+    samples. ``work`` (a coroutine) starts right after the first sample, so the figure begins with
+    the state before it. The view stops at the first of: ``until(sample)`` returns True;
+    the work has finished (after one last sample); the deadline, ``seconds`` after it
     started. Work still running when the view stops is cancelled: at the deadline that is
     an error. ``await view`` returns the work's result (None without work, or when
     ``until`` stopped it first). Starting a view stops a running view of the same
@@ -90,7 +94,7 @@ class LiveView(Generic[S]):
         self.samples: Samples = []
         self.redraws = 0
         self.error: BaseException | None = None
-        self.status = "starting"
+        self._state = "starting"
         self._sample, self._draw, self._until = sample, draw, until
         self._every, self._seconds = every, seconds
         self._figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
@@ -103,7 +107,10 @@ class LiveView(Generic[S]):
         if title in _running:
             _running[title].stop()
         _running[title] = self
-        self._work = asyncio.ensure_future(work) if work is not None else None
+        self._work_to_start = work  # started after the first sample: the view sees before
+        self._work: asyncio.Future | None = None
+        self._redrawing: asyncio.Future | None = None
+        self._stale = False  # samples came in since the redraw under way started
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     @property
@@ -119,6 +126,13 @@ class LiveView(Generic[S]):
     @property
     def done(self) -> bool:
         return self._task.done()
+
+    @property
+    def status(self) -> str:
+        """What the view is doing, or why it stopped (written under its figure)."""
+        if self.error is not None:
+            return f"stopped by an error: {type(self.error).__name__}: {self.error}"
+        return self._state
 
     async def wait(self) -> Any:
         """Wait until the view stops; show its final figure; return the work's result.
@@ -144,7 +158,9 @@ class LiveView(Generic[S]):
         """Stop now (the work too); the figure keeps the last samples."""
         if not self._task.done():
             self._task.cancel()
-            self.status = "stopped"
+            if self._redrawing is not None:
+                self._redrawing.cancel()
+            self._state = "stopped"
             self._bundle = self._render(list(self.samples))
             self._publish()
 
@@ -152,34 +168,46 @@ class LiveView(Generic[S]):
         return f"<LiveView {self.title!r}: {self.status}, {len(self.samples)} samples>"
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         try:
-            while True:
-                work_finished = self._work is not None and self._work.done()
-                value = await self._next_sample(self._seconds - (loop.time() - started))
-                elapsed = loop.time() - started
-                self.samples.append((round(elapsed, 3), value))
-                self.status = self._status(value, elapsed, work_finished)
-                await self._redraw()
-                if self.error is not None or not self.status.startswith("live"):
-                    return
-                ticks_done = (loop.time() - started) // self._every + 1
-                await asyncio.sleep(started + ticks_done * self._every - loop.time())
-        except asyncio.CancelledError:  # stop() has shown it
-            pass
+            await self._sample_until_done()
+        except asyncio.CancelledError:  # stop() has shown the last frame
+            return
         except Exception as error:
             self._failed(error)
-            await self._redraw()
         finally:
-            if self._work is not None and not self._work.done():
-                self._work.cancel()
-                await asyncio.wait([self._work], timeout=self._every)
+            await self._end_work()
             if _running.get(self.title) is self:
                 del _running[self.title]
+        await self._redraw_soon()  # the final frame
 
-    def _status(self, value: S, elapsed: float, work_finished: bool) -> str:
-        """ "live: ..." while the view goes on, else why it stops; raises what stops it."""
+    async def _sample_until_done(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while self.error is None:  # a drawing error stops it too
+            work_finished = self._work is not None and self._work.done()
+            value = await self._next_sample(self._seconds - (loop.time() - started))
+            elapsed = loop.time() - started
+            self.samples.append((round(elapsed, 3), value))
+            if self._work_to_start is not None:
+                self._work = asyncio.ensure_future(self._work_to_start)
+                self._work_to_start = None
+            self._state = self._next_state(value, elapsed, work_finished)
+            if not self._state.startswith("live"):
+                return
+            self._redraw_soon()
+            ticks_done = (loop.time() - started) // self._every + 1
+            await asyncio.sleep(started + ticks_done * self._every - loop.time())
+
+    async def _end_work(self) -> None:
+        """Cancel the work if it is still running (or never started)."""
+        if inspect.iscoroutine(self._work_to_start):
+            self._work_to_start.close()
+        if self._work is not None and not self._work.done():
+            self._work.cancel()
+            await asyncio.wait([self._work], timeout=self._every)
+
+    def _next_state(self, value: S, elapsed: float, work_finished: bool) -> str:
+        """Why the view stops now, or "live: ..."; raises the error that stops it."""
         if work_finished:
             self._work.result()  # the work's error, if it failed
             return f"finished after {elapsed:.1f} s"
@@ -204,7 +232,18 @@ class LiveView(Generic[S]):
         """Keep the first error: ``wait()`` raises it, the figure shows it."""
         if self.error is None:
             self.error = error
-            self.status = f"stopped by an error: {type(error).__name__}: {error}"
+
+    def _redraw_soon(self) -> asyncio.Future:
+        """Redraw now, or after the redraw under way: then from the newest samples."""
+        self._stale = True
+        if self._redrawing is None or self._redrawing.done():
+            self._redrawing = asyncio.ensure_future(self._redraw_while_stale())
+        return self._redrawing
+
+    async def _redraw_while_stale(self) -> None:
+        while self._stale:
+            self._stale = False
+            await self._redraw()
 
     async def _redraw(self) -> None:
         """Draw the samples in a worker thread and show the result.
@@ -259,7 +298,11 @@ def partition_fill(client: IggyClient, stream: str, topic: str, **bounds: Any) -
         return await client.get_topic(stream, topic)
 
     def draw(fig: Figure, samples: Samples) -> None:
-        plots.draw_offsets(fig.subplots(), samples[-1][1])
+        ax = fig.subplots()
+        topic_details = samples[-1][1]
+        plots.draw_offsets(ax, topic_details)
+        most = max((p.messages_count for p in topic_details.partitions), default=0)
+        ax.set_ylim(0, headroom(most))  # a steady scale: the bars grow, not the axis
 
     return LiveView(sample, draw, title=f"Partitions of '{topic}' filling", **bounds)
 
@@ -319,33 +362,48 @@ def group_members(
         return await group_sample(client, stream, topic, group)
 
     def draw(fig: Figure, samples: Samples) -> None:
-        plots.draw_assignment(fig.subplots(), changes(samples))
+        rows = {
+            f"{when}: {len(owners)} member{'' if len(owners) == 1 else 's'}": owners
+            for when, owners in changes(samples).items()
+        }
+        plots.draw_assignment(fig.subplots(), rows)
 
     return LiveView(sample, draw, title=f"Members of group '{group}'", **bounds)
 
 
 def throughput(
-    client: IggyClient,
-    stream: str,
-    topic: str,
+    count: Callable[[], int | Awaitable[int]],
     *,
+    title: str = "Throughput",
     label: Callable[[], str] | None = None,
     **bounds: Any,
 ) -> LiveView:
-    """Messages per second arriving in a topic, as a run progresses (06).
+    """Messages per second as a run progresses, from a count that only grows (06).
 
-    ``label()``, if given, names what is running at each sample (e.g. "batch 10"); the
-    chart marks where it changes.
+    ``count()`` says how many messages so far: a number the sending task keeps (cheap,
+    and exact in time), or a coroutine such as one returning a topic's ``messages_count``.
+    ``label()``, if given, names what is running (e.g. "batch 10"); the chart marks where
+    it changes.
     """
 
     async def sample() -> dict[str, Any]:
-        count = (await client.get_topic(stream, topic)).messages_count
-        return {"messages": count} | ({"label": label()} if label else {})
+        now = count()
+        messages = await now if inspect.isawaitable(now) else now
+        return {"messages": messages} | ({"label": label()} if label else {})
 
     def draw(fig: Figure, samples: Samples) -> None:
         plots.draw_rate(fig.subplots(), timeline(samples))
 
-    return LiveView(sample, draw, title=f"Messages per second into '{topic}'", **bounds)
+    return LiveView(sample, draw, title=title, **bounds)
+
+
+def headroom(value: float) -> float:
+    """An axis limit at least a fifth above ``value`` that changes rarely: 1, 2, 5, 10,
+    20, 50, ..."""
+    step = 0
+    while (limit := (1, 2, 5)[step % 3] * 10 ** (step // 3)) < value * 1.2:
+        step += 1
+    return limit
 
 
 # --- samples to tables ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -147,33 +148,40 @@ def throughput(results_df: pd.DataFrame, x: str | None = None, y: str = "message
 
 
 def draw_rate(ax: Axes, frame: pd.DataFrame) -> None:
-    """Messages per second over time, on a log axis, from a running count.
+    """Messages per second between samples, on a log axis, from a running count.
 
     ``frame`` has columns ``time`` (seconds) and ``messages`` (a count that only grows, such
-    as a topic's ``messages_count``); an optional ``label`` column (what was running, e.g.
-    "batch 10") is written where its value changes.
+    as a topic's ``messages_count``): each step spans the time between two samples. An
+    optional ``label`` column (what was running at a sample, e.g. "batch 10") is written at
+    the start of the step where it first appears.
     """
-    rates = frame.assign(rate=frame["messages"].diff() / frame["time"].diff()).iloc[1:]
-    positive = rates[rates["rate"] > 0]
-    ax.plot(positive["time"], positive["rate"], marker=".", color="tab:blue")
     ax.set_yscale("log")
-    if "label" in rates.columns:
-        starts = rates[rates["label"] != rates["label"].shift()]
-        for time, label in zip(starts["time"], starts["label"], strict=True):
-            ax.axvline(time, color="lightgrey", linewidth=1, zorder=0)
+    ax.set_xlabel("seconds")
+    ax.set_ylabel(_measure_label("messages_per_s"))
+    ax.set_title("Throughput as the run progresses")
+    if len(frame) < 2:
+        return  # a rate needs two samples
+    edges = frame["time"].to_numpy()
+    rates = (frame["messages"].diff() / frame["time"].diff()).iloc[1:]
+    steps = rates.where(rates > 0).to_numpy()  # nothing drawn where nothing arrived
+    ax.stairs(steps, edges, baseline=None, color="tab:blue", linewidth=2)
+    ax.margins(y=0.25)  # room at the top for the labels
+    ax.set_xlim(0, edges[-1])
+    if "label" in frame.columns:
+        labels = frame["label"].iloc[1:].to_numpy()  # the label of each step
+        changed = labels != np.roll(labels, 1)
+        changed[0] = True
+        for start, label in zip(edges[:-1][changed], labels[changed], strict=True):
+            ax.axvline(start, color="lightgrey", linewidth=1, zorder=0)
             ax.annotate(
                 label,
-                (time, 1),
+                (start, 1),
                 xycoords=("data", "axes fraction"),
                 xytext=(3, -3),
                 textcoords="offset points",
                 va="top",
                 fontsize="small",
             )
-    ax.set_xlim(left=0)
-    ax.set_xlabel("seconds")
-    ax.set_ylabel(_measure_label("messages_per_s"))
-    ax.set_title("Throughput as the run progresses")
 
 
 def _measure_label(column: str) -> str:

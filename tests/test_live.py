@@ -311,23 +311,32 @@ async def test_group_members_records_every_join_and_leave(client, unique):
     assert view.figure.axes[0].texts, "the owners are written in the grid"
 
 
-async def test_throughput_view_marks_what_was_running(client, unique):
+async def test_throughput_view_draws_the_rate_of_a_count_and_marks_what_was_running(client, unique):
     stream = unique("nbtest")
     await ensure_topic(client, stream, "rate", partitions=1)
-    phase = {"label": "batch 1"}
+    progress = {"label": "starting", "sent": 0}
 
     async def send_in_phases() -> None:
         for batch in (1, 10):
-            phase["label"] = f"batch {batch}"
+            progress["label"] = f"batch {batch}"
             for _ in range(8):
                 await produce(client, stream, "rate", ["x"] * batch, batch_size=batch)
+                progress["sent"] += batch
                 await asyncio.sleep(0.05)
 
+    async def stored() -> int:
+        return (await client.get_topic(stream, "rate")).messages_count
+
     view = live.throughput(
-        client, stream, "rate", label=lambda: phase["label"], work=send_in_phases(), every=EVERY
+        lambda: progress["sent"],
+        label=lambda: progress["label"],
+        work=send_in_phases(),
+        every=EVERY,
     )
+    on_server = live.throughput(stored, title="stored", work=view.wait(), every=EVERY)
     await view
+    await on_server
     ax = view.figure.axes[0]
     assert ax.get_yscale() == "log"
     assert {text.get_text() for text in ax.texts} >= {"batch 10"}
-    assert view.last["messages"] == 8 * 1 + 8 * 10
+    assert view.last["messages"] == on_server.last["messages"] == 8 * 1 + 8 * 10
