@@ -65,14 +65,16 @@ class LiveView(Generic[S]):
     """Sample ``sample()`` every ``every`` seconds and redraw ``draw(figure, samples)``.
 
     Samples come at a steady pace; the figure is redrawn after each one, or, when drawing
-    takes longer than ``every`` (a busy machine), as often as it can, from the newest
-    samples. ``work`` (a coroutine) starts right after the first sample, so the figure begins with
-    the state before it. The view stops at the first of: ``until(sample)`` returns True;
-    the work has finished (after one last sample); the deadline, ``seconds`` after it
-    started. Work still running when the view stops is cancelled: at the deadline that is
-    an error. ``await view`` returns the work's result (None without work, or when
-    ``until`` stopped it first). Starting a view stops a running view of the same
-    ``title``, so running a cell again replaces its view.
+    takes longer than ``every`` (a busy machine), as often as it can from the newest
+    samples. ``work`` (a coroutine) starts right after the first sample, so the figure
+    begins with the state before it.
+
+    The view finishes once the work has finished and ``until(sample)`` holds (either alone
+    when only one is given; with neither, it runs to its deadline); the last sample is
+    taken after the work ended. At the deadline, ``seconds`` after it started, it stops
+    anyway: work still running then is cancelled, which is an error. ``await view``
+    returns the work's result (None without work). Starting a view stops a running view
+    of the same ``title``, so running a cell again replaces its view.
     """
 
     def __init__(
@@ -147,8 +149,8 @@ class LiveView(Generic[S]):
         self._publish()  # again, from this cell: nbclient saves only what a running cell sent
         if self.error is not None:
             raise self.error
-        if self._work is None or self._work.cancelled():
-            return None
+        if self._work is None or not self._work.done() or self._work.cancelled():
+            return None  # no work, or stop() cut it short
         return self._work.result()
 
     def __await__(self):
@@ -210,14 +212,15 @@ class LiveView(Generic[S]):
         """Why the view stops now, or "live: ..."; raises the error that stops it."""
         if work_finished:
             self._work.result()  # the work's error, if it failed
+        work_done = work_finished or self._work is None
+        condition = self._until is None or self._until(value)
+        if work_done and condition and (self._work is not None or self._until is not None):
             return f"finished after {elapsed:.1f} s"
-        if self._until is not None and self._until(value):
-            return f"finished after {elapsed:.1f} s"
-        if elapsed >= self._seconds:
-            if self._work is not None:
-                raise TimeoutError(f"the work ran past the view's {self._seconds:g} s")
-            return f"stopped at its {self._seconds:g} s limit"
-        return f"live: {elapsed:.1f} s"
+        if elapsed < self._seconds:
+            return f"live: {elapsed:.1f} s"
+        if not work_done:
+            raise TimeoutError(f"the work ran past the view's {self._seconds:g} s")
+        return f"stopped at its {self._seconds:g} s limit"
 
     async def _next_sample(self, seconds_left: float) -> S:
         """One sample, within the time the view has left (or one interval)."""
@@ -395,6 +398,56 @@ def throughput(
         plots.draw_rate(fig.subplots(), timeline(samples))
 
     return LiveView(sample, draw, title=title, **bounds)
+
+
+async def segments_sample(client: IggyClient, stream: str, topics: Sequence[str]) -> pd.DataFrame:
+    """Per partition of each topic: its segments and messages now. A partition is named by
+    its topic, or "topic/id" when the topic has several."""
+    rows = []
+    for topic in topics:
+        details = await client.get_topic(stream, topic)
+        for p in sorted(details.partitions, key=lambda p: p.id):
+            label = topic if details.partitions_count == 1 else f"{topic}/{p.id}"
+            rows.append(
+                {"partition": label, "segments": p.segments_count, "messages": p.messages_count}
+            )
+    return pd.DataFrame(rows, columns=["partition", "segments", "messages"])
+
+
+def segments(client: IggyClient, stream: str, topics: Sequence[str], **bounds: Any) -> LiveView:
+    """Segments per partition over time: created as messages arrive, deleted by the
+    retention cleaner (07).
+
+    Unless ``until`` says otherwise, it finishes once every partition has fewer segments
+    than it had at most (the cleaner deleted some everywhere), and after the ``work``, if
+    any (e.g. the sends that fill the topics). The cleaner may take a minute: give it
+    ``seconds`` enough, and perhaps ``every=1``.
+    """
+
+    async def sample() -> pd.DataFrame:
+        return await segments_sample(client, stream, topics)
+
+    def draw(fig: Figure, samples: Samples) -> None:
+        plots.draw_segments(fig.subplots(), timeline(samples))
+
+    bounds.setdefault("until", cleaned_everywhere())
+    return LiveView(sample, draw, title=f"Segments of {', '.join(topics)}", **bounds)
+
+
+def cleaned_everywhere() -> Callable[[pd.DataFrame], bool]:
+    """A condition for ``segments_sample`` tables, asked once per sample: does every
+    partition have fewer segments now than the most it had so far?"""
+    most: dict[str, int] = {}
+
+    def cleaned(frame: pd.DataFrame) -> bool:
+        for label, count in zip(frame["partition"], frame["segments"], strict=True):
+            most[label] = max(most.get(label, 0), count)
+        return all(
+            count < most[label]
+            for label, count in zip(frame["partition"], frame["segments"], strict=True)
+        )
+
+    return cleaned
 
 
 def headroom(value: float) -> float:

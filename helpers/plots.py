@@ -184,6 +184,62 @@ def draw_rate(ax: Axes, frame: pd.DataFrame) -> None:
             )
 
 
+def draw_segments(ax: Axes, frame: pd.DataFrame) -> None:
+    """Segments of each partition over time: steps up as messages fill segments, down when
+    the cleaner deletes some.
+
+    ``frame`` has columns ``time`` (seconds), ``partition`` (a label, e.g. the topic's name)
+    and ``segments`` (its ``segments_count``).
+    """
+    for partition, rows in frame.groupby("partition", sort=False):
+        ax.step(rows["time"], rows["segments"], where="post", marker=".", label=str(partition))
+    _legend(ax, title="partition")
+    ax.set_xlabel("seconds")
+    _count_axis(ax, "segments")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Segments per partition (a drop: the cleaner deleted some)")
+
+
+def retention(before: Mapping[str, Mapping], after: Mapping[str, Mapping]) -> Figure:
+    """What the cleaner did to each partition: its segments, and the offsets it still holds.
+
+    ``before`` and ``after`` map a partition's label (e.g. its topic) to a dict with
+    "segments", "first offset" (None when empty) and "last offset". Left: segments before
+    and after. Right: the range of offsets kept; the cleaner only ever cuts the start.
+    """
+    fig, (segments_ax, offsets_ax) = plt.subplots(1, 2, figsize=(7, 3.6), layout="constrained")
+    plt.close(fig)
+    labels = list(before)
+    moments = (("before", before, "tab:grey", -0.2), ("after the cleaner", after, "tab:blue", 0.2))
+    for when, states, colour, shift in moments:
+        y = [i + shift for i in range(len(labels))]
+        counts = [states[label]["segments"] for label in labels]
+        bars = segments_ax.barh(y, counts, height=0.4, color=colour, label=when)
+        segments_ax.bar_label(bars, padding=2, fontsize="small")
+        ranges = [(states[label]["first offset"], states[label]["last offset"]) for label in labels]
+        kept = offsets_ax.barh(
+            y,
+            [0 if first is None else last - first + 1 for first, last in ranges],
+            left=[first or 0 for first, _ in ranges],
+            height=0.4,
+            color=colour,
+        )
+        texts = ["empty" if first is None else f"{first}-{last}" for first, last in ranges]
+        offsets_ax.bar_label(kept, labels=texts, padding=2, fontsize="small")
+    for ax in (segments_ax, offsets_ax):
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)  # the first partition on top, before above after
+    offsets_ax.tick_params(labelleft=False)
+    offsets_ax.set_xlim(0, 1.45 * max(state["last offset"] for state in before.values()) + 1)
+    offsets_ax.set_xlabel("offsets kept (first-last)")
+    segments_ax.set_xlabel("segments")
+    segments_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    segments_ax.margins(x=0.15)
+    fig.legend(loc="outside lower center", ncols=2, fontsize="small")
+    fig.suptitle("What the cleaner deleted: whole segments, from the start")
+    return fig
+
+
 def _measure_label(column: str) -> str:
     """Axis label of a measured column: known units spelled out, else the column's words."""
     return _MEASURE_LABELS.get(column, column.replace("_", " "))
