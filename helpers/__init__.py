@@ -23,9 +23,10 @@ HTTP REST API
     http_get(path), http_request(method, path, json=None), curl_login_command() -> str
 Charts (matplotlib Figures; plots.draw_* draw the same on an Axes of your own)
     plots.offsets_per_partition, plots.partition_distribution, plots.consumer_lag,
-    plots.throughput, plots.group_assignment
+    plots.throughput, plots.group_assignment, plots.retention
 Live views (redraw in place while a bounded background task runs; ``await view``)
-    live.partition_fill, live.consumer_lag, live.group_members, live.throughput
+    live.partition_fill, live.consumer_lag, live.group_members, live.throughput,
+    live.segments
     live.LiveView(sample, draw, title=..., until=..., work=..., seconds=...)
 Exercises and sizes
     check(condition, *, ok=..., hint=...) -> bool

@@ -4,8 +4,8 @@ A live view measures something every ``every`` seconds (a partition's offsets, a
 consumer's lag, a group's members), keeps every sample and redraws its figure from them,
 about three times a second. It runs as a task on the kernel's event loop: the cell that
 starts it returns at once, and the next cells run while it draws. It always stops by
-itself: when ``until`` says so, when the ``work`` it watches has finished, or at its
-``seconds`` deadline, whichever comes first.
+itself: once the ``work`` it watches has finished and its ``until`` condition holds, or
+at its ``seconds`` deadline (30 s unless told).
 
     view = helpers.live.partition_fill(client, STREAM, "live", work=send_slowly())
     # the figure under the cell grows; run the next cells meanwhile
@@ -17,7 +17,10 @@ shows the final figure again from the awaiting cell (nbclient records only the u
 sent while a cell runs) and raises the error that stopped the view, if any: an error is
 also written on the figure, never lost.
 
-Make your own from any sampler and drawing function:
+Named views: ``partition_fill`` (03), ``consumer_lag`` (04), ``group_members`` (05),
+``throughput`` (06), ``segments`` (07). Their samplers (``lag_sample``, ``group_sample``,
+``segments_sample``) and the ``plots.draw_*`` functions combine into views of your own,
+with several panels if you like. Make one from any sampler and drawing function:
 
     async def sample():                           # one measurement
         return (await client.get_topic(STREAM, TOPIC)).messages_count
@@ -55,7 +58,7 @@ Samples = list[tuple[float, Any]]  # (seconds since the view started, sample)
 EVERY = 0.3  # seconds between samples, each followed by a redraw: about 3 redraws a second
 MIN_EVERY = 0.2  # faster redraws cost the notebook more time than they show
 SECONDS = 30.0  # default deadline of a view
-SIZE = (7.0, 3.6)  # inches; every frame has the same size, so the page does not jump
+SIZE = (7.0, 3.6)  # inches; every frame of a view has the same size: the page never jumps
 DPI = 100
 
 _running: dict[str, LiveView] = {}  # by title: running a cell again replaces its view
@@ -74,7 +77,8 @@ class LiveView(Generic[S]):
     taken after the work ended. At the deadline, ``seconds`` after it started, it stops
     anyway: work still running then is cancelled, which is an error. ``await view``
     returns the work's result (None without work). Starting a view stops a running view
-    of the same ``title``, so running a cell again replaces its view.
+    of the same ``title``, so running a cell again replaces its view. ``size`` is the
+    figure's, in inches (wider for several panels).
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class LiveView(Generic[S]):
         seconds: float = SECONDS,
         until: Callable[[S], bool] | None = None,
         work: Awaitable[Any] | None = None,
+        size: tuple[float, float] = SIZE,
     ) -> None:
         if every < MIN_EVERY:
             raise ValueError(f"every={every}: redraw at most every {MIN_EVERY} s (5 a second)")
@@ -99,7 +104,8 @@ class LiveView(Generic[S]):
         self._state = "starting"
         self._sample, self._draw, self._until = sample, draw, until
         self._every, self._seconds = every, seconds
-        self._figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+        self._size = size
+        self._figure = Figure(figsize=size, dpi=DPI, layout="constrained")
         self._drawing = threading.Lock()  # the figure is drawn by one thread at a time
         self._bundle = self._render([])
         self._handle: DisplayHandle | None = None
@@ -280,7 +286,7 @@ class LiveView(Generic[S]):
             fig.supxlabel(textwrap.fill(status, 110), fontsize="small", color=colour)
             png = io.BytesIO()
             fig.savefig(png, format="png", dpi=DPI)
-        width, height = (round(inches * DPI) for inches in SIZE)
+        width, height = (round(inches * DPI) for inches in self._size)
         data = {
             "image/png": base64.b64encode(png.getvalue()).decode(),
             "text/plain": f"{self.title}: {status}",

@@ -17,7 +17,7 @@ from apache_iggy import Consumer, IggyExpiry, PollingStrategy, SendMessage
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from helpers import connect, ensure_topic, live, produce
+from helpers import connect, ensure_topic, live, plots, produce
 from helpers.live import LiveView, changes, timeline
 from tests.test_notebooks import kernel_env, kernel_manager
 
@@ -389,3 +389,58 @@ async def test_segments_view_sees_segments_made_then_deleted_by_the_cleaner(clie
     assert view.status.startswith("finished")
     (ax,) = view.figure.axes
     assert ax.get_legend() is not None and ax.get_lines()
+
+
+async def test_a_view_of_your_own_combines_samplers_and_charts_in_panels(client, unique):
+    """What a capstone needs: each partition's lag, each worker's partitions and the total
+    processed, for a group of three workers, in one figure of three panels."""
+    stream = unique("nbtest")
+    await ensure_topic(client, stream, "orders", partitions=3)
+    await client.create_consumer_group(stream, "orders", "workers")
+    await produce(client, stream, "orders", [{"order": n} for n in range(30)], batch_size=1)
+    workers = [await connect(announce=False) for _ in range(3)]
+    processed = []
+
+    async def run_workers() -> None:
+        for worker in workers:
+            await worker.join_consumer_group(stream, "orders", "workers")
+        for _ in range(12):
+            for worker in workers:
+                processed.extend(
+                    await worker.poll_messages(
+                        stream,
+                        "orders",
+                        consumer=Consumer.Group("workers"),
+                        polling_strategy=PollingStrategy.Next(),
+                        count=2,
+                        auto_commit=True,
+                    )
+                )
+            await asyncio.sleep(0.05)
+
+    async def sample() -> dict:
+        return {
+            "lag": await live.lag_sample(client, stream, "orders", Consumer.Group("workers")),
+            "owners": await live.group_sample(client, stream, "orders", "workers"),
+            "processed": len(processed),
+        }
+
+    def draw(fig, samples) -> None:
+        lag_ax, owners_ax, total_ax = fig.subplots(1, 3)
+        plots.draw_lag(lag_ax, timeline([(t, s["lag"]) for t, s in samples]))
+        plots.draw_assignment(owners_ax, changes([(t, s["owners"]) for t, s in samples]))
+        plots.draw_rate(total_ax, timeline([(t, {"messages": s["processed"]}) for t, s in samples]))
+
+    view = LiveView(
+        sample,
+        draw,
+        title="pipeline",
+        work=run_workers(),
+        every=EVERY,
+        size=(12, 4),
+        until=lambda s: bool((s["lag"]["lag"] == 0).all()),
+    )
+    await view
+    assert view.last["processed"] == 30 and list(view.last["lag"]["lag"]) == [0, 0, 0]
+    assert len(view.last["owners"]) == 3
+    assert len(view.figure.axes) == 3
