@@ -97,10 +97,18 @@ class LiveView(Generic[S]):
             raise ValueError(f"every={every}: redraw at most every {MIN_EVERY} s (5 a second)")
         if seconds <= 0:
             raise ValueError(f"seconds={seconds}: a view needs a deadline in the future")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if inspect.iscoroutine(work):
+                work.close()
+            raise RuntimeError(
+                "a live view runs on an event loop: start it in a notebook cell or a coroutine"
+            ) from None
         self.title = title
         self.samples: Samples = []
         self.redraws = 0
-        self.error: BaseException | None = None
+        self.error: Exception | None = None
         self._state = "starting"
         self._sample, self._draw, self._until = sample, draw, until
         self._every, self._seconds = every, seconds
@@ -119,7 +127,7 @@ class LiveView(Generic[S]):
         self._work: asyncio.Future | None = None
         self._redrawing: asyncio.Future | None = None
         self._stale = False  # samples came in since the redraw under way started
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._task = loop.create_task(self._run())
 
     @property
     def figure(self) -> Figure:
@@ -237,7 +245,7 @@ class LiveView(Generic[S]):
             message = f"no sample within {limit:.1f} s: is the server answering?"
             raise TimeoutError(message) from None
 
-    def _failed(self, error: BaseException) -> None:
+    def _failed(self, error: Exception) -> None:
         """Keep the first error: ``wait()`` raises it, the figure shows it."""
         if self.error is None:
             self.error = error

@@ -178,6 +178,14 @@ async def test_too_fast_or_unbounded_views_are_refused():
         LiveView(counter(), line, title="t-forever", seconds=0)
 
 
+def test_a_view_outside_an_event_loop_says_where_it_runs():
+    async def work() -> None:
+        pass
+
+    with pytest.raises(RuntimeError, match="start it in a notebook cell"):
+        LiveView(counter(), line, title="t-no-loop", work=work())
+
+
 def test_samples_become_tables():
     import pandas as pd
 
