@@ -312,7 +312,7 @@ def partition_fill(client: IggyClient, stream: str, topic: str, **bounds: Any) -
     """
 
     async def sample() -> Any:
-        return await client.get_topic(stream, topic)
+        return await existing_topic(client, stream, topic)
 
     def draw(fig: Figure, samples: Samples) -> None:
         ax = fig.subplots()
@@ -328,7 +328,7 @@ async def lag_sample(
     client: IggyClient, stream: str, topic: str, consumer: str | int | Consumer
 ) -> pd.DataFrame:
     """Per partition: its current offset, ``consumer``'s stored offset (-1: none) and lag."""
-    details = await client.get_topic(stream, topic)
+    details = await existing_topic(client, stream, topic)
     rows = []
     for p in sorted(details.partitions, key=lambda p: p.id):
         stored = await stored_offset(client, stream, topic, consumer, partition_id=p.id)
@@ -419,7 +419,7 @@ async def segments_sample(client: IggyClient, stream: str, topics: Sequence[str]
     its topic, or "topic/id" when the topic has several."""
     rows = []
     for topic in topics:
-        details = await client.get_topic(stream, topic)
+        details = await existing_topic(client, stream, topic)
         for p in sorted(details.partitions, key=lambda p: p.id):
             label = topic if details.partitions_count == 1 else f"{topic}/{p.id}"
             rows.append(
@@ -462,6 +462,14 @@ def cleaned_everywhere() -> Callable[[pd.DataFrame], bool]:
         )
 
     return cleaned
+
+
+async def existing_topic(client: IggyClient, stream: str, topic: str) -> Any:
+    """The topic's details; a clear error when it does not exist (yet)."""
+    details = await client.get_topic(stream, topic)
+    if details is None:
+        raise LookupError(f"no topic {topic!r} in {stream!r}: create it before the view starts")
+    return details
 
 
 def headroom(value: float) -> float:

@@ -452,3 +452,12 @@ async def test_a_view_of_your_own_combines_samplers_and_charts_in_panels(client,
     assert view.last["processed"] == 30 and list(view.last["lag"]["lag"]) == [0, 0, 0]
     assert len(view.last["owners"]) == 3
     assert len(view.figure.axes) == 3
+
+
+async def test_a_view_of_a_missing_topic_says_to_create_it_first(client, unique):
+    stream = unique("nbtest")
+    await ensure_topic(client, stream, "here", partitions=1)
+    view = live.partition_fill(client, stream, "not-yet", every=EVERY)
+    with pytest.raises(LookupError, match="create it before the view starts"):
+        await view
+    assert "LookupError" in view.status
