@@ -21,9 +21,13 @@ Consumer offsets (the SDK 0.9.0 has no call for these)
     store_offset(client, stream, topic, offset, consumer="course", *, partition_id=0)
 HTTP REST API
     http_get(path), http_request(method, path, json=None), curl_login_command() -> str
-Charts (matplotlib Figures)
+Charts (matplotlib Figures; plots.draw_* draw the same on an Axes of your own)
     plots.offsets_per_partition, plots.partition_distribution, plots.consumer_lag,
-    plots.throughput, plots.group_assignment
+    plots.throughput, plots.group_assignment, plots.retention
+Live views (redraw in place while a bounded background task runs; ``await view``)
+    live.partition_fill, live.consumer_lag, live.group_members, live.throughput,
+    live.segments
+    live.LiveView(sample, draw, title=..., until=..., work=..., seconds=...)
 Exercises and sizes
     check(condition, *, ok=..., hint=...) -> bool
     solution(notebook)                           show one answer to a notebook's exercise
@@ -64,6 +68,7 @@ _LAZY = {
     "messages_frame": "helpers.messaging",
     "produce": "helpers.messaging",
     "plots": "helpers.plots",
+    "live": "helpers.live",
 }
 
 
@@ -71,7 +76,7 @@ def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'helpers' has no attribute {name!r}")
     module = import_module(_LAZY[name])
-    return module if name == "plots" else getattr(module, name)
+    return module if name in ("plots", "live") else getattr(module, name)
 
 
 __all__ = [
@@ -89,6 +94,7 @@ __all__ = [
     "get_settings",
     "http_get",
     "http_request",
+    "live",
     "messages_frame",
     "plots",
     "prefix",

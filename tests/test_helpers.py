@@ -397,8 +397,10 @@ def test_throughput_plot():
     )
     ax = _drawn(plots.throughput(results))
     assert ax.get_title() == "Throughput by batch size"
-    assert ax.get_xscale() == "log"
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log"), "batches of 1 must not be flat"
     assert len(ax.get_lines()) == 2
+    over_time = _drawn(plots.throughput(results.drop(columns="batch_size").assign(time=range(6))))
+    assert over_time.get_yscale() == "linear" and over_time.get_ylim()[0] == 0
 
 
 def test_group_assignment_plot():
@@ -406,6 +408,93 @@ def test_group_assignment_plot():
     ax = _drawn(fig)
     assert "consumer group" in ax.get_title()
     assert [t.get_text() for t in ax.texts] == ["A", "A", "A", "A", "A", "B"]
+
+
+def test_rate_steps_between_samples_on_a_log_axis_with_labels():
+    frame = pd.DataFrame(
+        {
+            "time": [0.0, 0.5, 1.0, 1.5],
+            "messages": [0, 50, 100, 1100],
+            "label": ["starting", "batch 1", "batch 1", "batch 10"],
+        }
+    )
+    fig = Figure(layout="constrained")
+    ax = fig.subplots()
+    plots.draw_rate(ax, frame)
+    fig.savefig(io.BytesIO(), format="png")
+    assert ax.get_yscale() == "log"
+    (steps,) = ax.patches
+    assert list(steps.get_data().values) == [100, 100, 2000]
+    assert [text.get_text() for text in ax.texts] == ["batch 1", "batch 10"]
+
+
+def test_segments_over_time_one_line_per_partition():
+    frame = pd.DataFrame(
+        {"time": [0, 0, 1, 1], "partition": ["a", "b", "a", "b"], "segments": [1, 1, 3, 2]}
+    )
+    fig = Figure(layout="constrained")
+    ax = fig.subplots()
+    plots.draw_segments(ax, frame)
+    fig.savefig(io.BytesIO(), format="png")
+    assert [list(line.get_ydata()) for line in ax.get_lines()] == [[1, 3], [1, 2]]
+
+
+def test_retention_plot_shows_segments_and_offsets_before_and_after():
+    before = {"expiring": {"segments": 3, "first offset": 0, "last offset": 2559}}
+    after = {"expiring": {"segments": 1, "first offset": 2048, "last offset": 2559}}
+    fig = plots.retention(before, after)
+    fig.savefig(io.BytesIO(), format="png")
+    segments_ax, offsets_ax = fig.axes
+    assert [round(bar.get_width()) for bar in segments_ax.patches] == [3, 1]
+    assert [round(bar.get_x()) for bar in offsets_ax.patches] == [0, 2048]
+    assert {t.get_text() for t in offsets_ax.texts} == {"0-2559", "2048-2559"}
+
+
+LEGENDS = {
+    "partition_distribution": lambda: plots.partition_distribution(
+        pd.DataFrame({"partition": [0, 0, 1, 2] * 5, "key": ["a", "b", "c", "d"] * 5})
+    ),
+    "consumer_lag": lambda: plots.consumer_lag(
+        pd.DataFrame(
+            {"partition": [0, 1, 2], "end_offset": [9, 9, 9], "consumer_offset": [9, 1, 0]}
+        )
+    ),
+    "consumer_lag over time": lambda: plots.consumer_lag(
+        pd.DataFrame(
+            {
+                "partition": [0, 1] * 3,
+                "time": [0, 0, 1, 1, 2, 2],
+                "end_offset": [9] * 6,
+                "consumer_offset": [0, 0, 5, 2, 9, 9],
+            }
+        )
+    ),
+    "throughput": lambda: plots.throughput(
+        pd.DataFrame(
+            {
+                "batch_size": [1, 10, 100] * 2,
+                "messages_per_s": [1e3, 1e4, 9e4] * 2,
+                "series": ["a"] * 3 + ["b"] * 3,
+            }
+        )
+    ),
+    "retention": lambda: plots.retention(
+        {"t": {"segments": 3, "first offset": 0, "last offset": 99}},
+        {"t": {"segments": 1, "first offset": 50, "last offset": 99}},
+    ),
+}
+
+
+@pytest.mark.parametrize("make", LEGENDS.values(), ids=LEGENDS.keys())
+def test_legends_sit_beside_the_data_never_on_it(make):
+    fig = make()
+    fig.draw_without_rendering()  # lays the figure out
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + fig.legends
+    assert legends, "this chart should have a legend"
+    for legend in legends:
+        box = legend.get_window_extent()
+        for ax in fig.axes:
+            assert not box.overlaps(ax.get_window_extent()), "the legend covers data"
 
 
 def _drawn(fig: Figure):
