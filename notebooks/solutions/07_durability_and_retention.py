@@ -1,10 +1,11 @@
 # One answer to the exercise of 07_durability_and_retention.ipynb: paste it into the exercise cell.
-async def create_short_lived_topic() -> None:
-    """Create "short-lived": 1 partition, SEGMENT-byte segments, a 10-second expiry."""
+async def create_bounded_topic() -> None:
+    """Create "bounded": 2 partitions, SEGMENT-byte segments, the smallest cap enforced
+    as written."""
     await helpers.ensure_topic(
-        client, STREAM, "short-lived", partitions=1, segment_size=SEGMENT,
-        message_expiry=IggyExpiry.ExpireDuration(timedelta(seconds=10)),
+        client, STREAM, "bounded", partitions=2, segment_size=SEGMENT,
+        max_topic_size=MaxTopicSize.Custom(2 * FLOOR),  # each partition's share: the floor
     )
 
 
-await create_short_lived_topic()
+await create_bounded_topic()
