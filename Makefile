@@ -61,20 +61,20 @@ lint: $(DEV) ## check the code style (ruff)
 	$(PY) -m ruff check .
 
 # pytest exits 5 when it collects no test: here that is a broken suite, not a success.
-# The SDK maintainers' own suite runs last (not with ARGS, nor against a real server).
+# The SDK maintainers' own suite runs last (not with ARGS), against the same server.
 test: export COURSE_SMALL = 1
 test: lint ## lint, run the tests (they start their own sandboxes), then the conformance suite
 	@status=0; $(PY) -m pytest $(ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests, which counts as a failure" >&2; fi; \
 	exit $$status
-	@if [ -z "$(ARGS)" ] && [ "$${IGGY_TEST_SERVER:-}" != real ]; then $(PY) -m tests.conformance -q; fi
+	@if [ -z "$(ARGS)" ]; then $(PY) -m tests.conformance -q; fi
 
 # Runs against an Iggy 0.9.0 that is already running (docker compose up -d) at
 # IGGY_TCP_ADDRESS / IGGY_HTTP_URL.
 test-real: export IGGY_TEST_SERVER = real
 test-real: test ## the same suite against a running real server (docker compose up -d first)
 
-conformance: $(DEV) ## run the SDK maintainers' own test suite against the sandbox
+conformance: $(DEV) ## run the SDK maintainers' own test suite against the sandbox (IGGY_TEST_SERVER=real: the running server)
 	$(PY) -m tests.conformance $(ARGS)
 
 server: $(RUNTIME) ## run the sandbox in the foreground (Ctrl+C stops it)
