@@ -175,6 +175,19 @@ def test_personal_access_token_login_until_the_token_is_deleted(api, unique):
     assert_iggy_error(answer, 53, "invalid_personal_access_token")
 
 
+def test_a_personal_access_token_is_a_bearer_until_it_is_deleted(api, unique):
+    """Iggy accepts a personal access token itself as the bearer, checked on every request."""
+    name = unique("pat")[-20:]
+    token = api.ok("POST", "/personal-access-tokens", {"name": name, "expiry": 0})["token"]
+    as_token = Api(api.base_url, token)
+    assert as_token.call("GET", "/streams")[0] == 200
+    assert as_token.call("GET", "/streams")[0] == 200  # the same session again
+    api.ok("DELETE", f"/personal-access-tokens/{name}", status=204)
+    status, answer = as_token.call("GET", "/streams")
+    assert status == 401
+    assert_iggy_error(answer, 40, "unauthenticated")
+
+
 def test_expired_personal_access_token_is_refused(api, unique):
     name = unique("pat")[-20:]
     token = api.ok("POST", "/personal-access-tokens", {"name": name, "expiry": 1})["token"]
