@@ -11,10 +11,18 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pandas as pd
 import pytest
-from apache_iggy import PollingStrategy
+from apache_iggy import (
+    AutoLogin,
+    GlobalPermissions,
+    IggyClient,
+    Permissions,
+    PollingStrategy,
+    TcpConfig,
+)
 from matplotlib.figure import Figure
 
 import helpers
@@ -205,6 +213,43 @@ async def test_a_learner_resets_only_their_own_streams(fresh_sandbox, monkeypatc
     assert await helpers.course_streams(client) == ["nb03-shop"]
 
 
+async def test_reset_deletes_the_users_named_with_the_prefix_too(client, unique):
+    mine, other = unique("nbtest"), unique("nbtest")
+    await ensure_stream(client, f"{mine}-shop")
+    for name in (f"{mine}-reader", f"{other}-reader"):
+        await client.create_user(name, "secret-1")
+    assert await reset(client, mine) == [f"{mine}-shop", f"{mine}-reader"]
+    users = {u.username for u in await client.get_users()}
+    assert f"{mine}-reader" not in users
+    assert {f"{other}-reader", "iggy"} <= users
+
+
+async def test_reset_all_deletes_only_this_learners_users(fresh_sandbox, monkeypatch):
+    client = await connect(fresh_sandbox.tcp_address, announce=False)
+    for name in ("ana-nb09-reader", "nb09-reader", "ana", "bo-nb09-reader"):
+        await client.create_user(name, "secret-1")
+    monkeypatch.setenv("COURSE_LEARNER", "ana")
+    assert await helpers.course_users(client) == ["ana-nb09-reader"]
+    assert await reset_all(client) == ["ana-nb09-reader"]
+    monkeypatch.delenv("COURSE_LEARNER")
+    assert await reset_all(client) == ["nb09-reader"]
+    left = sorted(u.username for u in await client.get_users())
+    assert left == ["ana", "bo-nb09-reader", "iggy"]
+
+
+async def test_a_user_who_may_not_list_users_resets_their_streams(client, unique):
+    mine = unique("nbtest")
+    await client.create_user(
+        mine, "secret-1", permissions=Permissions(GlobalPermissions(manage_streams=True))
+    )
+    try:
+        learner = await connect(username=mine, password="secret-1", announce=False)
+        await ensure_stream(learner, f"{mine}-shop")
+        assert await reset(learner, mine) == [f"{mine}-shop"]
+    finally:
+        await client.delete_user(mine)
+
+
 @pytest.mark.parametrize("name", ["ana smith", "9lives", "nb03", "Demo", "a-b", "al", "x" * 33])
 def test_a_learner_name_that_cannot_be_part_of_a_name_is_refused(monkeypatch, name):
     monkeypatch.setenv("COURSE_LEARNER", name)
@@ -224,7 +269,7 @@ def test_reset_module_deletes_a_prefix(iggy_server, unique):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert f"Deleted 1 stream(s): {stream}" in result.stdout
+    assert f"Deleted: {stream}" in result.stdout
 
 
 async def _create_stream(name: str) -> None:
@@ -515,6 +560,41 @@ async def test_http_get_lists_streams(client, unique):
     streams = http_get("/streams")
     assert stream in [s["name"] for s in streams]
     assert http_get(f"/streams/{stream}")["name"] == stream
+
+
+async def test_personal_access_tokens_are_created_listed_used_and_deleted(client, unique):
+    name = unique("nbtest")
+    await client.create_user(
+        name, "secret-1", permissions=Permissions(GlobalPermissions(read_streams=True))
+    )
+    user = await connect(username=name, password="secret-1", announce=False)
+    forever = await helpers.create_personal_access_token(user, "nbtest-laptop")
+    await helpers.create_personal_access_token(user, "nbtest-ci", timedelta(hours=1))
+    listed = {t.name: t.expires_at for t in await helpers.personal_access_tokens(user)}
+    assert listed["nbtest-laptop"] is None
+    assert listed["nbtest-ci"] > time.time() * 1e6
+    assert forever not in repr(listed)
+
+    by_token = IggyClient(TcpConfig(server_address=get_settings().tcp_address,
+                                    auto_login=AutoLogin.personal_access_token(forever)))
+    await asyncio.wait_for(by_token.connect(), HANG_GUARD)
+    assert isinstance(await by_token.get_streams(), list)
+    assert http_get("/streams", token=forever) == http_get("/streams")
+
+    await helpers.delete_personal_access_token(user, "nbtest-laptop")
+    assert [t.name for t in await helpers.personal_access_tokens(user)] == ["nbtest-ci"]
+    with pytest.raises(helpers.HttpApiError) as refused:
+        http_get("/streams", token=forever)
+    assert refused.value.status == 401
+
+
+async def test_personal_access_token_helpers_refuse_bad_input(client):
+    with pytest.raises(ValueError, match="3 to 30"):
+        await helpers.create_personal_access_token(client, "ab")
+    with pytest.raises(ValueError, match="positive"):
+        await helpers.create_personal_access_token(client, "nbtest-x", timedelta(0))
+    with pytest.raises(RuntimeError, match="deleting token 'nbtest-none' failed"):
+        await helpers.delete_personal_access_token(client, "nbtest-none")
 
 
 def test_http_get_without_server_says_what_to_do(closed_address):
