@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from typing import Any
 
 import aiohttp
@@ -329,6 +330,9 @@ def test_message_ids_and_user_headers_round_trip(api, topic):
     assert base64.b64decode(first["payload"]) == b"\x00\xffbinary"
     assert first["user_headers"] == headers
     assert second["header"]["id"] != 0 and second["user_headers"] == []
+    # Iggy makes the id a random UUID v4 whose 16 bytes are the id read little-endian
+    minted = uuid.UUID(bytes=second["header"]["id"].to_bytes(16, "little"))
+    assert minted.version == 4 and minted.variant == uuid.RFC_4122
 
 
 def test_bad_messages_are_refused_with_iggy_codes(api, topic):
