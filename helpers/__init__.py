@@ -20,6 +20,8 @@ Messages (pandas DataFrames)
 Consumer offsets (the SDK 0.9.0 has no call for these)
     stored_offset(client, stream, topic, consumer="course", *, partition_id=0) -> int | None
     store_offset(client, stream, topic, offset, consumer="course", *, partition_id=0)
+Raw bytes (what the SDK decodes for you)
+    poll_raw(client, stream, topic, *, offset=0, count=100, partition_id=0) -> bytes
 Personal access tokens (the SDK 0.9.0 has no call to create, list or delete them)
     create_personal_access_token(client, name, expiry=None) -> str   shown only once
     personal_access_tokens(client) -> list[TokenInfo]
@@ -29,7 +31,8 @@ HTTP REST API
     curl_login_command() -> str; HttpApiError (an error status, with .status and .reason)
 Charts (matplotlib Figures; plots.draw_* draw the same on an Axes of your own)
     plots.offsets_per_partition, plots.partition_distribution, plots.consumer_lag,
-    plots.throughput, plots.group_assignment, plots.retention
+    plots.throughput, plots.group_assignment, plots.retention, plots.payload_formats,
+    plots.byte_layout
 Live views (redraw in place while a bounded background task runs; ``await view``)
     live.partition_fill, live.consumer_lag, live.group_members, live.throughput,
     live.segments
@@ -73,6 +76,7 @@ from helpers.tokens import (
     delete_personal_access_token,
     personal_access_tokens,
 )
+from helpers.wire import poll_raw
 
 # pandas and matplotlib take seconds to import: load them on first use, so the client
 # scripts and `python -m coursekit.reset` (which need neither) start quickly.
@@ -116,6 +120,7 @@ __all__ = [
     "messages_frame",
     "personal_access_tokens",
     "plots",
+    "poll_raw",
     "prefix",
     "produce",
     "reset",

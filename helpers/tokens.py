@@ -15,6 +15,8 @@ from datetime import timedelta
 
 from apache_iggy import IggyClient
 
+from helpers import wire
+
 GET_PERSONAL_ACCESS_TOKENS = 41  # command codes
 CREATE_PERSONAL_ACCESS_TOKEN = 42
 DELETE_PERSONAL_ACCESS_TOKEN = 43
@@ -61,10 +63,9 @@ async def delete_personal_access_token(client: IggyClient, name: str) -> None:
 
 
 def _name(name: str) -> bytes:
-    encoded = name.encode()
-    if len(encoded) not in _NAME_LENGTH:
+    if len(name.encode()) not in _NAME_LENGTH:
         raise ValueError(f"a token name must be 3 to 30 bytes, got {name!r}")
-    return bytes([len(encoded)]) + encoded
+    return wire.name(name)
 
 
 def _micros(expiry: timedelta | None) -> int:

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -448,6 +449,26 @@ def test_throughput_plot():
     assert over_time.get_yscale() == "linear" and over_time.get_ylim()[0] == 0
 
 
+def test_payload_formats_plot():
+    results = pd.DataFrame({"format": ["JSON", "MessagePack"], "bytes_per_message": [136, 100],
+                            "encode_us": [8.0, 1.0], "decode_us": [6.0, 4.0]})
+    figure = plots.payload_formats(results)
+    size_ax, time_ax = figure.axes
+    assert [bar.get_height() for bar in size_ax.patches] == [136, 100]
+    assert [bar.get_height() for bar in time_ax.patches] == [8.0, 1.0, 6.0, 4.0]
+    assert [bar.get_y() for bar in time_ax.patches[2:]] == [8.0, 1.0], "decode stacks on encode"
+
+
+def test_byte_layout_plot():
+    parts = pd.DataFrame({"start": [0, 16, 272], "length": [16, 256, 48],
+                          "part": ["head", "batch header", "frame header"]})
+    ax = _drawn(plots.byte_layout(parts, title="a batch"))
+    assert ax.get_title() == "a batch" and ax.get_xlim() == (0, 320)
+    assert [(bar.get_x(), bar.get_width()) for bar in ax.patches] == [(0, 16), (16, 256),
+                                                                     (272, 48)]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == list(parts["part"])
+
+
 def test_group_assignment_plot():
     fig = plots.group_assignment({"before": {"A": [0, 1, 2]}, "after": {"A": [0, 1], "B": [2]}})
     ax = _drawn(fig)
@@ -560,6 +581,20 @@ async def test_http_get_lists_streams(client, unique):
     streams = http_get("/streams")
     assert stream in [s["name"] for s in streams]
     assert http_get(f"/streams/{stream}")["name"] == stream
+
+
+async def test_poll_raw_returns_the_stored_batch_as_bytes(client, unique):
+    stream = unique("nbtest")
+    await ensure_topic(client, stream, "t")
+    await produce(client, stream, "t", ["hi", "you"], batch_size=2)
+    raw = await helpers.poll_raw(client, stream, "t", offset=1, count=5)
+    partition, current_offset, count = helpers.wire.POLL_REPLY_HEAD.unpack_from(raw)
+    assert (partition, current_offset, count) == (0, 1, 1)
+    base_offset, batch_length = struct.unpack_from("<Q16xQ", raw, 16 + 8)
+    assert base_offset == 0 and batch_length == len(raw) - 16, "the batch, cut to offset 1"
+    assert raw.endswith(b"you")
+    with pytest.raises(RuntimeError, match="polling .* failed"):
+        await helpers.poll_raw(client, stream, "missing")
 
 
 async def test_personal_access_tokens_are_created_listed_used_and_deleted(client, unique):
