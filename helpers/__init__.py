@@ -32,10 +32,10 @@ HTTP REST API
 Charts (matplotlib Figures; plots.draw_* draw the same on an Axes of your own)
     plots.offsets_per_partition, plots.partition_distribution, plots.consumer_lag,
     plots.throughput, plots.group_assignment, plots.retention, plots.payload_formats,
-    plots.byte_layout
+    plots.byte_layout, plots.draw_counts
 Live views (redraw in place while a bounded background task runs; ``await view``)
     live.partition_fill, live.consumer_lag, live.group_members, live.throughput,
-    live.segments
+    live.segments, live.pipeline
     live.LiveView(sample, draw, title=..., until=..., work=..., seconds=...)
 Exercises and sizes
     check(condition, *, ok=..., hint=...) -> bool

@@ -291,6 +291,17 @@ def _owners(snapshot: Any) -> dict[int, Any]:
     return {p: member for member, parts in snapshot.items() for p in parts}
 
 
+def draw_counts(ax: Axes, counts: Mapping[str, int], title: str = "Counts") -> None:
+    """Named counts as horizontal bars, each labelled with its number, first on top."""
+    names = list(counts)[::-1]
+    bars = ax.barh(names, [counts[name] for name in names], color="tab:blue")
+    ax.bar_label(bars, padding=2, fontsize="small")
+    ax.set_xticks([])  # each bar carries its number
+    ax.margins(x=0.25)
+    ax.tick_params(axis="y", labelsize="small")
+    ax.set_title(title)
+
+
 def payload_formats(results: pd.DataFrame) -> Figure:
     """Payload formats side by side: bytes per message, and microseconds per message to
     encode and to decode (stacked).
