@@ -86,7 +86,7 @@ up: ## start the real Apache Iggy 0.9.0 in Docker and wait until it is healthy
 down: ## stop the Docker server (its data stays; `docker compose down -v` deletes it)
 	docker compose down
 
-reset: $(RUNTIME) ## delete the streams the notebooks created (PREFIX=nb03 for one notebook)
+reset: $(RUNTIME) ## delete the streams and users the notebooks created (PREFIX=nb03 for one notebook)
 	$(PY) -m coursekit.reset $(PREFIX)
 
 classroom: $(RUNTIME) ## create N learner users on a shared server and print their settings (N=30)
