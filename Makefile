@@ -63,6 +63,9 @@ $(BROWSER): requirements.txt requirements-dev.txt requirements-browser.txt pypro
 lab: $(RUNTIME) ## open the course in JupyterLab (starts the sandbox if no server answers; ARGS go to JupyterLab)
 	$(PY) -m coursekit.lab $(ARGS)
 
+doctor: $(RUNTIME) ## check the setup: Python, SDK, which server answers, login, Docker pitfalls; a fix per ❌
+	$(PY) -m coursekit.doctor
+
 lint: $(DEV) ## check the code style (ruff)
 	$(PY) -m ruff check .
 
