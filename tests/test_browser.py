@@ -188,6 +188,9 @@ def open_notebook(page: Page, lab: Lab, notebook: Path, kernel_name: str) -> Non
     deadline = time.monotonic() + OPEN_TIMEOUT
     while (state := page.evaluate(PAGE_STATE))["kernel"] != ready:
         fail_on_dialog(state)
+        if state["kernel"].endswith("| Idle"):
+            pytest.fail(f"{notebook.name} names the kernel {kernel_name!r}, JupyterLab started "
+                        f"{state['kernel']!r}", pytrace=False)
         if time.monotonic() > deadline:
             pytest.fail(f"{notebook.name}: kernel not {ready!r} within {OPEN_TIMEOUT:g} s "
                         f"(status bar: {state['kernel']!r})", pytrace=False)
