@@ -90,8 +90,14 @@ NOTEBOOK_PAGE_HEIGHT = """() => new Promise((done) => {
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
   if (!outer) return done(0);
   outer.scrollTop = 0;
-  requestAnimationFrame(() => requestAnimationFrame(() =>
-    done(outer.scrollHeight + window.innerHeight - outer.clientHeight)));
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const cells = outer.querySelectorAll('.jp-Cell');
+    if (!cells.length) return done(0);
+    // The last cell's end, not scrollHeight: "scroll past end" grows with the window.
+    const content = cells[cells.length - 1].getBoundingClientRect().bottom
+      - outer.getBoundingClientRect().top + 40;
+    done(Math.ceil(content + window.innerHeight - outer.clientHeight));
+  }));
 })"""
 
 
