@@ -9,7 +9,8 @@ with every cell run, it asserts what the learner would see:
 
 * no dialog (no "Select Kernel": the notebooks name their kernel) and no error output;
 * every check cell says ❌ (the exercise is untouched, and a check judges the learner);
-* every cell that draws (``helpers.plots.…``, ``helpers.live.…``) shows an image.
+* every cell that calls a helper that draws (a plot returning a Figure, a live view
+  returning a LiveView) shows an image.
 
 A full-page screenshot of each notebook goes to .cache/screenshots/ (git-ignored), pass or
 fail. Jupyter's user config is a temporary directory in which autosave is off and
@@ -20,6 +21,8 @@ checkpoints live, so the repository's notebooks are never written.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import inspect
 import json
 import os
 import re
@@ -60,7 +63,8 @@ SCREENSHOT_GROWTH_STEPS = 6
 OPEN_TIMEOUT = 60.0  # seconds until a notebook's kernel is idle after opening it
 RUN_TIMEOUT = 200.0  # seconds for Run All Cells (07 waits up to 80 s for the cleaner)
 POLL = 0.5  # seconds between looks at the page
-DRAWS = re.compile(r"\bhelpers\.(plots|live)\.")  # a cell that must show an image
+DRAWING_MODULES = ("helpers.plots", "helpers.live")  # live views once they exist
+DRAWN = re.compile(r"\b(Figure|LiveView)\b")  # return annotations of calls that draw
 RAN = re.compile(r"\[\d+\]:")  # the prompt of a cell that ran ("[*]:" waits, "[ ]:" never ran)
 
 # One entry per cell of the visible notebook, in order: its prompt ("[3]:", "[*]:", "[ ]:"),
@@ -179,10 +183,33 @@ def test_run_all_cells_in_jupyterlab(lab: Lab, browser: Browser, notebook: Path)
         assert FAILED in said and PASSED not in said, (
             f"check cell {i} of the untouched notebook should say {FAILED}, it said {said!r}"
         )
-    blank = [i for i in code if DRAWS.search(nb.cells[i].source) and not cells[i]["images"]]
+    draws = drawing_calls()
+    blank = [i for i in code if draws.search(nb.cells[i].source) and not cells[i]["images"]]
     assert not blank, "cells that draw but show no image:\n" + "\n".join(
         f"  cell {i}:\n{brief(nb.cells[i], 8)}" for i in blank
     )
+
+
+def drawing_calls() -> re.Pattern[str]:
+    """Calls of the helpers that put a picture under their cell, found by their return
+    annotation, so a plot or live view added later is checked too."""
+    names = []
+    for module_name in DRAWING_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        for name, member in vars(module).items():
+            if name.startswith("_") or getattr(member, "__module__", None) != module_name:
+                continue  # private, or imported from elsewhere
+            if inspect.isclass(member):
+                drawn = DRAWN.fullmatch(name)
+            else:
+                drawn = inspect.isfunction(member) and DRAWN.search(
+                    str(inspect.signature(member).return_annotation))
+            if drawn:
+                names.append(re.escape(f"{module_name}.{name}"))
+    return re.compile(rf"\b({'|'.join(names)})\s*\(")
 
 
 def open_notebook(page: Page, lab: Lab, notebook: Path, kernel_name: str) -> None:
