@@ -239,7 +239,7 @@ def http_finding(settings: Settings, tcp: TcpProbe, http: HttpProbe) -> Finding:
         return Finding(FAIL, f"HTTP {url} answers, but not as Iggy ({http.detail})", HTTP_FIX)
     if not tcp.answers:  # the same server is missing: one fix, on the TCP line
         return Finding(FAIL, f"HTTP {url}: nothing answers either")
-    return Finding(FAIL, f"HTTP {url}: nothing answers ({http.detail})", HTTP_FIX)
+    return Finding(FAIL, f"HTTP {url}: no answer ({http.detail})", HTTP_FIX)
 
 
 def server_findings(settings: Settings, tcp: TcpProbe, http: HttpProbe) -> list[Finding]:

@@ -187,7 +187,7 @@ async def test_wrong_http_url_is_named(iggy_server, capsys, monkeypatch, free_ad
     monkeypatch.setenv("IGGY_HTTP_URL", wrong)
     healthy, lines = await report(capsys)
     assert not healthy
-    http = line(lines, f"{FAIL} HTTP {wrong}: nothing answers")
+    http = line(lines, f"{FAIL} HTTP {wrong}: no answer (")
     assert "IGGY_HTTP_URL" in http and "3000" in http
     assert line(lines, f"{OK} TCP ") and line(lines, f"{OK} Login as 'iggy' works over TCP")
 
