@@ -107,7 +107,7 @@ async def examine(timeout: float = PROBE_TIMEOUT) -> list[Finding]:
     wrong_server = tcp.login == "silent" or (version is not None and not is_09(version))
     docker_in_use = shutil.which("docker") is not None or not settings.autostart
     if wrong_server or (not tcp.answers and docker_in_use):
-        from coursekit.docker_check import docker_findings
+        from coursekit.docker_check import docker_findings  # it builds on this module
 
         findings += await docker_findings(nothing_answers=not tcp.answers, timeout=timeout)
     return findings
