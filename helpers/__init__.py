@@ -2,6 +2,7 @@
 
 Connection
     connect(address=None, *, username=None, password=None, autostart=None) -> IggyClient
+    doctor() -> bool                             check the setup, one line and fix per check
     server_info(client) -> ServerInfo            kind "sandbox" | "apache-iggy", version
     restart_server(client_or_info) -> ServerInfo restart, wait until it answers again
 Streams and topics
@@ -42,12 +43,14 @@ Exercises and sizes
     solution(notebook)                           show one answer to a notebook's exercise
     size(small, full)                            small when COURSE_SMALL=1
 
-Every function taking a client is a coroutine: ``await`` it (top-level await in Jupyter).
+Every function taking a client, and ``doctor``, is a coroutine: ``await`` it (top-level await
+in Jupyter).
 """
 
 from importlib import import_module
 from typing import Any
 
+from coursekit.doctor import doctor
 from coursekit.server_control import restart_server
 from coursekit.settings import get_settings, size
 from helpers.connection import (
@@ -111,6 +114,7 @@ __all__ = [
     "create_personal_access_token",
     "curl_login_command",
     "delete_personal_access_token",
+    "doctor",
     "ensure_stream",
     "ensure_topic",
     "get_settings",
