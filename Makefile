@@ -12,6 +12,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
+BROWSER := $(VENV)/.installed-browser
 
 # Where the sandbox listens and keeps its data (the same variables the notebooks read).
 IGGY_TCP_ADDRESS ?= 127.0.0.1:8090
@@ -19,7 +20,7 @@ IGGY_HTTP_URL ?= http://127.0.0.1:3000
 COURSE_DATA_DIR ?= .sandbox-data
 HTTP_LISTEN = $(patsubst http://%,%,$(patsubst %/,%,$(IGGY_HTTP_URL)))
 
-.PHONY: help lab test test-real conformance server up down reset classroom bench lint clean
+.PHONY: help lab test test-real test-browser conformance doctor server up down reset classroom bench lint clean
 
 help: ## list the targets
 	@echo "Apache Iggy 0.9.0 course. Usage: make TARGET"
@@ -54,27 +55,42 @@ $(DEV): requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 	$(install_course)
 	@touch $@ $(RUNTIME)
 
+$(BROWSER): requirements.txt requirements-dev.txt requirements-browser.txt pyproject.toml | $(PY)
+	$(call pip_install,requirements-browser.txt)
+	$(install_course)
+	@touch $@ $(DEV) $(RUNTIME)
+
 lab: $(RUNTIME) ## open the course in JupyterLab (starts the sandbox if no server answers; ARGS go to JupyterLab)
 	$(PY) -m coursekit.lab $(ARGS)
+
+doctor: $(RUNTIME) ## check the setup: Python, SDK, which server answers, login, Docker pitfalls; a fix per ❌
+	$(PY) -m coursekit.doctor
 
 lint: $(DEV) ## check the code style (ruff)
 	$(PY) -m ruff check .
 
 # pytest exits 5 when it collects no test: here that is a broken suite, not a success.
-# The SDK maintainers' own suite runs last (not with ARGS, nor against a real server).
+# The SDK maintainers' own suite runs last (not with ARGS), against the same server.
 test: export COURSE_SMALL = 1
 test: lint ## lint, run the tests (they start their own sandboxes), then the conformance suite
 	@status=0; $(PY) -m pytest $(ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests, which counts as a failure" >&2; fi; \
 	exit $$status
-	@if [ -z "$(ARGS)" ] && [ "$${IGGY_TEST_SERVER:-}" != real ]; then $(PY) -m tests.conformance -q; fi
+	@if [ -z "$(ARGS)" ]; then $(PY) -m tests.conformance -q; fi
+
+# Needs Chromium from the system's packages (apt-get install chromium); Playwright drives it.
+test-browser: export COURSE_SMALL = 1
+test-browser: $(BROWSER) ## run every notebook in JupyterLab in headless Chromium (screenshots: .cache/screenshots/)
+	@status=0; $(PY) -m pytest -m browser tests/test_browser.py $(ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test-browser: pytest collected no tests, which counts as a failure" >&2; fi; \
+	exit $$status
 
 # Runs against an Iggy 0.9.0 that is already running (docker compose up -d) at
 # IGGY_TCP_ADDRESS / IGGY_HTTP_URL.
 test-real: export IGGY_TEST_SERVER = real
 test-real: test ## the same suite against a running real server (docker compose up -d first)
 
-conformance: $(DEV) ## run the SDK maintainers' own test suite against the sandbox
+conformance: $(DEV) ## run the SDK maintainers' own test suite against the sandbox (IGGY_TEST_SERVER=real: the running server)
 	$(PY) -m tests.conformance $(ARGS)
 
 server: $(RUNTIME) ## run the sandbox in the foreground (Ctrl+C stops it)
@@ -86,7 +102,7 @@ up: ## start the real Apache Iggy 0.9.0 in Docker and wait until it is healthy
 down: ## stop the Docker server (its data stays; `docker compose down -v` deletes it)
 	docker compose down
 
-reset: $(RUNTIME) ## delete the streams the notebooks created (PREFIX=nb03 for one notebook)
+reset: $(RUNTIME) ## delete the streams and users the notebooks created (PREFIX=nb03 for one notebook)
 	$(PY) -m coursekit.reset $(PREFIX)
 
 classroom: $(RUNTIME) ## create N learner users on a shared server and print their settings (N=30)

@@ -7,5 +7,7 @@ server_control  restart the server a notebook talks to (``helpers.restart_server
 notebook_errors one-paragraph hints instead of traceback walls in a kernel
 scripts         how command-line scripts that used the SDK end
 lab             ``make lab``: a server, then JupyterLab
+doctor          ``make doctor`` and ``helpers.doctor()``: each check of the setup with its fix
+docker_check    the doctor's Docker checks: the known pitfalls of Iggy 0.9.0 in a container
 reset           ``make reset``: delete the course's streams
 """

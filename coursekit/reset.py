@@ -1,8 +1,8 @@
-"""Delete the course's streams: ``python -m coursekit.reset [PREFIX]``.
+"""Delete the course's streams and users: ``python -m coursekit.reset [PREFIX]``.
 
 Without a prefix it deletes everything the course created (``reset_all``); with one, only
-that notebook's streams, e.g. ``python -m coursekit.reset nb03``. With COURSE_LEARNER set,
-only that learner's streams.
+that notebook's streams and users, e.g. ``python -m coursekit.reset nb09``. With
+COURSE_LEARNER set, only that learner's.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from helpers.resources import course_name, reset, reset_all
 async def _main(prefix: str | None) -> None:
     client = await connect()
     deleted = await (reset(client, course_name(prefix)) if prefix else reset_all(client))
-    print(f"Deleted {len(deleted)} stream(s)" + (": " + ", ".join(deleted) if deleted else ""))
+    print(f"Deleted: {', '.join(deleted)}" if deleted else "Nothing to delete")
 
 
 def main(argv: list[str]) -> int:

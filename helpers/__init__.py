@@ -2,6 +2,7 @@
 
 Connection
     connect(address=None, *, username=None, password=None, autostart=None) -> IggyClient
+    doctor() -> bool                             check the setup, one line and fix per check
     server_info(client) -> ServerInfo            kind "sandbox" | "apache-iggy", version
     restart_server(client_or_info) -> ServerInfo restart, wait until it answers again
 Streams and topics
@@ -9,9 +10,10 @@ Streams and topics
     course_name(name) -> str                     name in the learner's namespace
     ensure_stream(client, name)                  create if missing, return the details
     ensure_topic(client, stream, name, partitions=1, **settings) -> TopicDetails
-    reset(client, prefix) -> list[str]           delete the streams named prefix...
+    reset(client, prefix) -> list[str]           delete the streams and users named prefix...
     reset_all(client) -> list[str]               delete everything the course created
-    course_streams(client) -> list[str]          the names reset_all would delete
+    course_streams(client) -> list[str]          the streams reset_all would delete
+    course_users(client) -> list[str]            the users reset_all would delete
 Messages (pandas DataFrames)
     produce(client, stream, topic, messages, *, partitioning=None, batch_size=100)
     consume(client, stream, topic, *, count, timeout=5.0, consumer="course", ...)
@@ -19,26 +21,36 @@ Messages (pandas DataFrames)
 Consumer offsets (the SDK 0.9.0 has no call for these)
     stored_offset(client, stream, topic, consumer="course", *, partition_id=0) -> int | None
     store_offset(client, stream, topic, offset, consumer="course", *, partition_id=0)
+Raw bytes (what the SDK decodes for you)
+    poll_raw(client, stream, topic, *, offset=0, count=100, partition_id=0) -> bytes
+Personal access tokens (the SDK 0.9.0 has no call to create, list or delete them)
+    create_personal_access_token(client, name, expiry=None) -> str   shown only once
+    personal_access_tokens(client) -> list[TokenInfo]
+    delete_personal_access_token(client, name)
 HTTP REST API
-    http_get(path), http_request(method, path, json=None), curl_login_command() -> str
+    http_get(path, *, token=None), http_request(method, path, json=None, *, token=None)
+    curl_login_command() -> str; HttpApiError (an error status, with .status and .reason)
 Charts (matplotlib Figures; plots.draw_* draw the same on an Axes of your own)
     plots.offsets_per_partition, plots.partition_distribution, plots.consumer_lag,
-    plots.throughput, plots.group_assignment, plots.retention
+    plots.throughput, plots.group_assignment, plots.retention, plots.payload_formats,
+    plots.byte_layout, plots.draw_counts
 Live views (redraw in place while a bounded background task runs; ``await view``)
     live.partition_fill, live.consumer_lag, live.group_members, live.throughput,
-    live.segments
+    live.segments, live.pipeline
     live.LiveView(sample, draw, title=..., until=..., work=..., seconds=...)
 Exercises and sizes
     check(condition, *, ok=..., hint=...) -> bool
     solution(notebook)                           show one answer to a notebook's exercise
     size(small, full)                            small when COURSE_SMALL=1
 
-Every function taking a client is a coroutine: ``await`` it (top-level await in Jupyter).
+Every function taking a client, and ``doctor``, is a coroutine: ``await`` it (top-level await
+in Jupyter).
 """
 
 from importlib import import_module
 from typing import Any
 
+from coursekit.doctor import doctor
 from coursekit.server_control import restart_server
 from coursekit.settings import get_settings, size
 from helpers.connection import (
@@ -49,17 +61,25 @@ from helpers.connection import (
     server_info,
 )
 from helpers.exercises import check, solution
-from helpers.http import curl_login_command, http_get, http_request
+from helpers.http import HttpApiError, curl_login_command, http_get, http_request
 from helpers.offsets import store_offset, stored_offset
 from helpers.resources import (
     course_name,
     course_streams,
+    course_users,
     ensure_stream,
     ensure_topic,
     prefix,
     reset,
     reset_all,
 )
+from helpers.tokens import (
+    TokenInfo,
+    create_personal_access_token,
+    delete_personal_access_token,
+    personal_access_tokens,
+)
+from helpers.wire import poll_raw
 
 # pandas and matplotlib take seconds to import: load them on first use, so the client
 # scripts and `python -m coursekit.reset` (which need neither) start quickly.
@@ -80,15 +100,21 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "HttpApiError",
     "LoginFailed",
     "ServerInfo",
     "ServerNotAvailable",
+    "TokenInfo",
     "check",
     "connect",
     "consume",
     "course_name",
     "course_streams",
+    "course_users",
+    "create_personal_access_token",
     "curl_login_command",
+    "delete_personal_access_token",
+    "doctor",
     "ensure_stream",
     "ensure_topic",
     "get_settings",
@@ -96,7 +122,9 @@ __all__ = [
     "http_request",
     "live",
     "messages_frame",
+    "personal_access_tokens",
     "plots",
+    "poll_raw",
     "prefix",
     "produce",
     "reset",

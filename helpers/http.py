@@ -30,20 +30,28 @@ class HttpApiError(RuntimeError):
         self.reason = reason
 
 
-def http_get(path: str, *, base_url: str | None = None) -> Any:
-    """GET ``path`` (e.g. "/streams") as the course user and return the decoded JSON."""
-    return http_request("GET", path, base_url=base_url)
+def http_get(path: str, *, base_url: str | None = None, token: str | None = None) -> Any:
+    """GET ``path`` (e.g. "/streams") as the course user, or with bearer ``token``, and
+    return the decoded JSON."""
+    return http_request("GET", path, base_url=base_url, token=token)
 
 
-def http_request(method: str, path: str, json: Any = None, *, base_url: str | None = None) -> Any:
+def http_request(
+    method: str, path: str, json: Any = None, *, base_url: str | None = None,
+    token: str | None = None,
+) -> Any:
     """Send an authenticated request with an optional JSON body; return decoded JSON.
 
+    Logs in as the course user, unless ``token`` is given: then that bearer token (an access
+    token of another user, or a personal access token) goes as it is, and nothing is retried.
     Returns None for an empty answer and the text for a non-JSON one (``/ping`` → "pong").
     Raises ``HttpApiError`` for an error status, ``ServerNotAvailable`` when nothing answers.
     """
     settings = get_settings()
     base = (base_url or settings.http_url).rstrip("/")
     url = base + (path if path.startswith("/") else "/" + path)
+    if token is not None:
+        return _send(method, url, json, token)
     cached = _tokens.get((base, settings.username))
     try:
         return _send(method, url, json, cached or _fresh_token(base))

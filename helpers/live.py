@@ -40,7 +40,7 @@ import inspect
 import io
 import textwrap
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
@@ -479,6 +479,43 @@ def headroom(value: float) -> float:
     while (limit := (1, 2, 5)[step % 3] * 10 ** (step // 3)) < value * 1.2:
         step += 1
     return limit
+
+
+def pipeline(
+    client: IggyClient,
+    stream: str,
+    topic: str,
+    group: str,
+    *,
+    names: Mapping[int, str],
+    totals: Callable[[], Mapping[str, int]],
+    **bounds: Any,
+) -> LiveView:
+    """A consumer group at work in a pipeline (11): each partition's lag for ``group``,
+    which member owns which partitions (``names``: member id -> a name to show), and the
+    running ``totals()`` (name -> count), side by side."""
+
+    async def sample() -> dict[str, Any]:
+        owners = await group_sample(client, stream, topic, group)
+        return {
+            "lag": await lag_sample(client, stream, topic, Consumer.Group(group)),
+            "owners": {names.get(member, f"member {member}"): parts
+                       for member, parts in owners.items()},
+            "totals": dict(totals()),
+        }
+
+    def draw(fig: Figure, samples: Samples) -> None:
+        grid = fig.add_gridspec(2, 2, width_ratios=(3, 2))
+        lag_ax, owners_ax = fig.add_subplot(grid[:, 0]), fig.add_subplot(grid[0, 1])
+        plots.draw_lag(lag_ax, timeline([(t, s["lag"]) for t, s in samples]))
+        lag_ax.set_title(f"Lag of group '{group}' per partition")
+        plots.draw_assignment(owners_ax, changes([(t, s["owners"]) for t, s in samples]))
+        owners_ax.set_title("Partition owners (cell: member)", fontsize="medium")
+        owners_ax.tick_params(labelsize="small")
+        plots.draw_counts(fig.add_subplot(grid[1, 1]), samples[-1][1]["totals"], "Totals")
+
+    bounds.setdefault("size", (10.0, 4.2))  # three panels
+    return LiveView(sample, draw, title=f"Pipeline of group '{group}'", **bounds)
 
 
 # --- samples to tables ---------------------------------------------------------------------

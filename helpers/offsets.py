@@ -12,10 +12,11 @@ import struct
 
 from apache_iggy import Consumer, IggyClient
 
+from helpers import wire
+
 GET_CONSUMER_OFFSET = 120  # command codes
 STORE_CONSUMER_OFFSET = 121
 _ACK_QUORUM = 1  # the acknowledgement byte the SDK itself sends with a stored offset
-_SINGLE, _GROUP = 1, 2  # consumer kinds on the wire
 _REPLY = struct.Struct("<IQQ")  # partition id, partition's current offset, stored offset
 
 
@@ -64,20 +65,17 @@ async def store_offset(
 async def _send(
     client: IggyClient,
     code: int,
-    consumer: str | int | Consumer,
+    who: str | int | Consumer,
     stream: str | int,
     topic: str | int,
     partition_id: int,
     tail: bytes = b"",
 ) -> bytes:
     """Send an offset command (consumer, stream, topic, partition, ``tail``); return the reply."""
-    kind = _GROUP if isinstance(consumer, Consumer.Group) else _SINGLE
-    consumer_id = consumer.id if isinstance(consumer, Consumer) else consumer
     request = (
-        bytes([kind])
-        + _identifier(consumer_id)
-        + _identifier(stream)
-        + _identifier(topic)
+        wire.consumer(who)
+        + wire.identifier(stream)
+        + wire.identifier(topic)
         + struct.pack("<BI", 1, partition_id)
         + tail
     )
@@ -85,17 +83,8 @@ async def _send(
         return await client.send_binary_request(code, request)
     except RuntimeError as error:
         action = "reading" if code == GET_CONSUMER_OFFSET else "storing"
+        who_id = who.id if isinstance(who, Consumer) else who
         raise RuntimeError(
-            f"{action} the offset of {consumer_id!r} on {stream}/{topic} partition "
+            f"{action} the offset of {who_id!r} on {stream}/{topic} partition "
             f"{partition_id} failed: {error} (do the stream, topic and partition exist?)"
         ) from None
-
-
-def _identifier(value: str | int) -> bytes:
-    """Iggy's identifier: numeric (kind 1, u32) for ints and all-digit names, as the SDK."""
-    if isinstance(value, int) or value.isdigit():
-        return struct.pack("<BBI", 1, 4, int(value))
-    name = value.encode()
-    if not 1 <= len(name) <= 255:
-        raise ValueError(f"a name must be 1 to 255 bytes of UTF-8, got {value!r}")
-    return struct.pack("<BB", 2, len(name)) + name

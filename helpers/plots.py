@@ -291,6 +291,70 @@ def _owners(snapshot: Any) -> dict[int, Any]:
     return {p: member for member, parts in snapshot.items() for p in parts}
 
 
+def draw_counts(ax: Axes, counts: Mapping[str, int], title: str = "Counts") -> None:
+    """Named counts as horizontal bars, each labelled with its number, first on top."""
+    names = list(counts)[::-1]
+    bars = ax.barh(names, [counts[name] for name in names], color="tab:blue")
+    ax.bar_label(bars, padding=2, fontsize="small")
+    ax.set_xticks([])  # each bar carries its number
+    ax.margins(x=0.25)
+    ax.tick_params(axis="y", labelsize="small")
+    ax.set_title(title)
+
+
+def payload_formats(results: pd.DataFrame) -> Figure:
+    """Payload formats side by side: bytes per message, and microseconds per message to
+    encode and to decode (stacked).
+
+    ``results`` has one row per format: columns ``format``, ``bytes_per_message``,
+    ``encode_us`` and ``decode_us``.
+    """
+    fig, (size_ax, time_ax) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    plt.close(fig)
+    names = list(results["format"])
+    bars = size_ax.bar(names, results["bytes_per_message"], color="tab:blue")
+    size_ax.bar_label(bars, fmt="%.0f", padding=2, fontsize="small")
+    size_ax.margins(y=0.15)
+    size_ax.set_ylabel("bytes per message")
+    size_ax.set_title("Size")
+    time_ax.bar(names, results["encode_us"], label="encode", color="tab:orange")
+    time_ax.bar(names, results["decode_us"], bottom=results["encode_us"], label="decode",
+                color="tab:green")
+    time_ax.set_ylabel("microseconds per message")
+    time_ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1, 1))
+    time_ax.set_title("Time (this machine, Python)")
+    for ax in (size_ax, time_ax):
+        ax.tick_params(axis="x", labelsize="small")
+    fig.suptitle("The same records in each payload format")
+    return fig
+
+
+def byte_layout(parts: pd.DataFrame, title: str = "Where the bytes go") -> Figure:
+    """A strip of bytes coloured by what they hold, e.g. a polled batch.
+
+    ``parts`` has one row per contiguous range: columns ``start`` (byte offset),
+    ``length`` and ``part`` (what the range holds; one colour and legend entry per part).
+    """
+    fig, ax = _figure(height=2.2)
+    kinds = list(dict.fromkeys(parts["part"]))
+    colours = {kind: plt.get_cmap("tab10")(i % 10) for i, kind in enumerate(kinds)}
+    total = int((parts["start"] + parts["length"]).max())
+    for row in parts.itertuples():
+        ax.barh(0, row.length, left=row.start, color=colours[row.part], edgecolor="white",
+                linewidth=0.5)
+        if row.length >= total / 25:  # wide enough to carry its size
+            ax.text(row.start + row.length / 2, 0, f"{row.length} B", ha="center",
+                    va="center", fontsize="small", color="white")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[kind]) for kind in kinds]
+    ax.legend(handles, kinds, ncol=min(len(kinds), 4), fontsize="small",
+              loc="upper center", bbox_to_anchor=(0.5, -0.35))
+    ax.set_yticks([])
+    ax.set_xlim(0, total)
+    ax.set_xlabel("byte")
+    ax.set_title(title)
+    return fig
+
+
 def _figure(height: float = 3.6) -> tuple[Figure, Axes]:
     fig, ax = plt.subplots(figsize=(7, height), layout="constrained")
     plt.close(fig)  # the caller displays it; pyplot must not show it a second time

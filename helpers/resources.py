@@ -1,9 +1,10 @@
 """Create streams and topics idempotently, and clean up what a notebook created.
 
-Every notebook names its streams with its own prefix ("nb01-orders", ...), so re-running a
-notebook or cleaning up after it never touches anything else on the server. With
-COURSE_LEARNER set (a classroom sharing one server) the learner's name comes first
-("ana-nb01-orders"), so each learner's resets delete only their own streams.
+Every notebook names its streams (and the users it creates, which are global on the server)
+with its own prefix ("nb01-orders", "nb09-reader", ...), so re-running a notebook or
+cleaning up after it never touches anything else on the server. With COURSE_LEARNER set (a
+classroom sharing one server) the learner's name comes first ("ana-nb01-orders"), so each
+learner's resets delete only their own streams and users.
 """
 
 from __future__ import annotations
@@ -68,28 +69,52 @@ async def ensure_topic(
 
 
 async def reset(client: IggyClient, prefix: str) -> list[str]:
-    """Delete every stream whose name starts with ``prefix``; return their names."""
+    """Delete every stream, then every user, whose name starts with ``prefix``; return the
+    names deleted (streams first)."""
     if not prefix:
         raise ValueError("reset() needs a prefix such as 'nb01'; use reset_all() for the course")
-    return await _delete(client, await _names(client, (prefix,)))
+    return await _delete(client, (prefix,))
 
 
 async def reset_all(client: IggyClient) -> list[str]:
-    """Delete every stream the course created for this learner; return their names."""
-    return await _delete(client, await course_streams(client))
+    """Delete every stream and user the course created for this learner; return their names."""
+    return await _delete(client, _course_prefixes())
 
 
 async def course_streams(client: IggyClient) -> list[str]:
     """The streams the course created for this learner: names starting with "nbNN-" or
     "demo-", after the learner's name when COURSE_LEARNER is set."""
-    return await _names(client, tuple(course_name(p) for p in COURSE_PREFIXES))
+    return await _stream_names(client, _course_prefixes())
 
 
-async def _names(client: IggyClient, prefixes: tuple[str, ...]) -> list[str]:
+async def course_users(client: IggyClient) -> list[str]:
+    """The users the course created for this learner (named like its streams, "nb09-...")."""
+    return await _user_names(client, _course_prefixes())
+
+
+def _course_prefixes() -> tuple[str, ...]:
+    return tuple(course_name(p) for p in COURSE_PREFIXES)
+
+
+async def _stream_names(client: IggyClient, prefixes: tuple[str, ...]) -> list[str]:
     return sorted(s.name for s in await client.get_streams() if s.name.startswith(prefixes))
 
 
-async def _delete(client: IggyClient, names: list[str]) -> list[str]:
-    for name in names:
+async def _user_names(client: IggyClient, prefixes: tuple[str, ...]) -> list[str]:
+    try:
+        users = await client.get_users()
+    except RuntimeError as error:
+        if str(error) != "Unauthorized":
+            raise
+        return []  # a user who may not even list users cannot have created any
+    return sorted(u.username for u in users if u.username.startswith(prefixes))
+
+
+async def _delete(client: IggyClient, prefixes: tuple[str, ...]) -> list[str]:
+    streams = await _stream_names(client, prefixes)
+    users = await _user_names(client, prefixes)
+    for name in streams:
         await client.delete_stream(name)
-    return names
+    for name in users:
+        await client.delete_user(name)
+    return streams + users

@@ -8,9 +8,15 @@ the repository), starts a sandbox on a temporary data directory, points the suit
 through the environment variables its ``utils.py`` reads, runs pytest and prints a summary
 with the failures grouped by reason.
 
+With ``IGGY_TEST_SERVER=real`` (as ``make test-real`` sets it) it starts nothing and runs
+the suite against the server already running at IGGY_TCP_ADDRESS / IGGY_HTTP_URL, which
+must have the root user iggy/iggy. The one test that starts and restarts a server of its
+own runs the binary named by IGGY_SERVER_BINARY (an ``iggy-server`` you built), and is
+left out without it.
+
 It exits non-zero when any test fails; the tests that cannot pass here (no TLS, QUIC or
-WebSocket in the sandbox) are listed in ``CANNOT_PASS_HERE`` and left out of the run.
-Extra arguments go to pytest, e.g. ``python -m tests.conformance -k test_topic``.
+WebSocket in the course's servers) are listed in ``CANNOT_PASS_HERE`` and left out of the
+run. Extra arguments go to pytest, e.g. ``python -m tests.conformance -k test_topic``.
 """
 
 from __future__ import annotations
@@ -40,8 +46,8 @@ STAND_IN_FLAG = "--stand-in-for-iggy-server"
 # Pythons without tarfile's "data" filter (older than 3.10.12 / 3.11.4) extract as before.
 SAFE_EXTRACT = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
-NO_QUIC = "needs a QUIC transport; the sandbox speaks TCP and HTTP only"
-NO_WEBSOCKET = "needs a WebSocket transport; the sandbox speaks TCP and HTTP only"
+NO_QUIC = "needs a QUIC transport; the course's servers speak TCP and HTTP only"
+NO_WEBSOCKET = "needs a WebSocket transport; the course's servers speak TCP and HTTP only"
 
 # The "expected to fail here" list: tests that cannot pass against the sandbox, and why.
 # They are deselected rather than run to fail, since each would only wait out a connection
@@ -57,8 +63,12 @@ CANNOT_PASS_HERE = {
     f"{CONNECTION_STRING_CASE}[connection_string6]": NO_WEBSOCKET,  # iggy+ws://... with options
 }
 
-# These cases hard-code the default ports; they only mean something if our sandbox has them.
+# These cases hard-code the default ports; they only mean something if our server has them.
 DEFAULT_TCP, DEFAULT_HTTP = "127.0.0.1:8090", "127.0.0.1:3000"
+# Starts, kills and restarts an iggy-server of its own (test_producer.py's
+# spawn_restartable_server); against a running real server it needs IGGY_SERVER_BINARY.
+RESTART_CASE = ("test_producer.py::TestProducerValidationAndRetries::"
+                "test_background_write_reconnects_after_server_restart")
 
 
 # ---------------------------------------------------------------------------- fetching
@@ -106,13 +116,17 @@ def extract(archive: Path, tree: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- iggy-server
-def install_stand_in(tree: Path) -> None:
+def install_stand_in(tree: Path, real_binary: str | None = None) -> None:
     """The suite's restart test runs ``target/debug/iggy-server`` from the source tree; give
-    it a script that starts a sandbox the same way (IGGY_TCP_ADDRESS, IGGY_PATH)."""
+    it a script that starts a sandbox the same way (IGGY_TCP_ADDRESS, IGGY_PATH), or that
+    runs ``real_binary`` when the suite tests a real server."""
     binary = tree / "target" / "debug" / "iggy-server"
     binary.parent.mkdir(parents=True, exist_ok=True)
-    binary.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" '
-                      f'-m tests.conformance {STAND_IN_FLAG} "$@"\n')
+    if real_binary:
+        binary.write_text(f'#!/bin/sh\nexec "{real_binary}" "$@"\n')
+    else:
+        binary.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" '
+                          f'-m tests.conformance {STAND_IN_FLAG} "$@"\n')
     binary.chmod(0o755)
 
 
@@ -156,10 +170,11 @@ def start_sandbox_for_suite(data_dir: str):
         return start_sandbox(data_dir=data_dir, log_file=log, env=sandbox_env()), True
 
 
-def run_pytest(tree: Path, sandbox, not_run: dict[str, str], args: list[str]) -> int:
-    host, tcp_port = sandbox.tcp_address.rsplit(":", 1)
+def run_pytest(tree: Path, tcp_address: str, http_url: str, not_run: dict[str, str],
+               args: list[str]) -> int:
+    host, tcp_port = tcp_address.rsplit(":", 1)
     env = {**os.environ, "IGGY_SERVER_HOST": host, "IGGY_SERVER_TCP_PORT": tcp_port,
-           "IGGY_SERVER_HTTP_PORT": sandbox.http_url.rsplit(":", 1)[1]}
+           "IGGY_SERVER_HTTP_PORT": http_url.rstrip("/").rsplit(":", 1)[1]}
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                "--rootdir", str(tree), "-c", str(tree / "pyproject.toml"),
                "--junitxml", str(CACHE / "junit.xml"), SUITE]
@@ -230,9 +245,17 @@ def summarise(status: dict[str, str], reasons: dict[str, str], not_run: dict[str
         print(f"\nFAILED ({len(tests)}): {reason}")
         for test in sorted(tests):
             print(f"    {test}")
-    if groups:
+    if groups and (CACHE / "sandbox.log").exists():
         print(f"\nconformance: the sandbox's log is {(CACHE / 'sandbox.log').relative_to(ROOT)}")
     return not groups
+
+
+def without_default_ports(not_run: dict[str, str], why: str) -> dict[str, str]:
+    """``not_run`` with every connection-string case left out, for ``why``."""
+    kept = {target: reason for target, reason in not_run.items()
+            if not target.startswith(CONNECTION_STRING_CASE)}
+    return {**kept, CONNECTION_STRING_CASE: f"{why}; these cases hard-code {DEFAULT_TCP} "
+            f"and {DEFAULT_HTTP}"}
 
 
 def run_suite(tree: Path, args: list[str]) -> tuple[int, dict[str, str]]:
@@ -242,14 +265,34 @@ def run_suite(tree: Path, args: list[str]) -> tuple[int, dict[str, str]]:
         sandbox, moved = start_sandbox_for_suite(data_dir)
         with sandbox:
             if moved:
-                not_run = {target: why for target, why in not_run.items()
-                           if not target.startswith(CONNECTION_STRING_CASE)}
-                not_run[CONNECTION_STRING_CASE] = (
-                    f"{DEFAULT_TCP} or {DEFAULT_HTTP} is taken by another process; these "
-                    "cases hard-code them")
+                not_run = without_default_ports(
+                    not_run, f"{DEFAULT_TCP} or {DEFAULT_HTTP} is taken by another process")
             print(f"conformance: sandbox at tcp={sandbox.tcp_address} http={sandbox.http_url}",
                   flush=True)
-            return run_pytest(tree, sandbox, not_run, args), not_run
+            code = run_pytest(tree, sandbox.tcp_address, sandbox.http_url, not_run, args)
+            return code, not_run
+
+
+def run_suite_on_real_server(tree: Path, args: list[str]) -> tuple[int, dict[str, str]]:
+    """Run the suite against the server at IGGY_TCP_ADDRESS / IGGY_HTTP_URL."""
+    import asyncio
+
+    from coursekit.network import port_answers
+    from coursekit.settings import get_settings
+
+    settings = get_settings()
+    if not asyncio.run(port_answers(settings.tcp_address)):
+        raise SystemExit(f"conformance: IGGY_TEST_SERVER=real but nothing answers at "
+                         f"{settings.tcp_address} (IGGY_TCP_ADDRESS)")
+    not_run = dict(CANNOT_PASS_HERE)
+    if (settings.tcp_address, settings.http_url) != (DEFAULT_TCP, f"http://{DEFAULT_HTTP}"):
+        not_run = without_default_ports(not_run, "the server runs on other ports")
+    if not os.environ.get("IGGY_SERVER_BINARY"):
+        not_run[RESTART_CASE] = ("starts and restarts a server of its own: set "
+                                 "IGGY_SERVER_BINARY to an iggy-server binary to run it")
+    print(f"conformance: real server at tcp={settings.tcp_address} http={settings.http_url}",
+          flush=True)
+    return run_pytest(tree, settings.tcp_address, settings.http_url, not_run, args), not_run
 
 
 def main(argv: list[str]) -> int:
@@ -263,12 +306,13 @@ def main(argv: list[str]) -> int:
     except OSError as error:
         print(f"conformance: cannot fetch the {RELEASE} test suite: {error}", file=sys.stderr)
         return 2
-    install_stand_in(tree)
+    real = os.environ.get("IGGY_TEST_SERVER", "sandbox") == "real"
+    install_stand_in(tree, os.environ.get("IGGY_SERVER_BINARY") if real else None)
     junit = CACHE / "junit.xml"
     junit.unlink(missing_ok=True)
     (CACHE / "sandbox.log").unlink(missing_ok=True)
     try:
-        code, not_run = run_suite(tree, argv)
+        code, not_run = (run_suite_on_real_server if real else run_suite)(tree, argv)
     except SandboxStartError as error:
         print(f"conformance: {error}", file=sys.stderr)
         return 2

@@ -15,16 +15,18 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from apache_iggy import IggyClient
+from apache_iggy import AutoLogin, IggyClient, TcpConfig, TcpReconnectionConfig
 
 from coursekit.network import split_address
 from coursekit.scripts import exit_now
+from coursekit.settings import get_settings
 from helpers.connection import connect
 from helpers.resources import reset
 from sandbox.launch import SandboxProcess, SandboxStartError, start_sandbox
@@ -105,6 +107,25 @@ async def unique(iggy_server: IggyTestServer) -> AsyncIterator[Callable[[str], s
         cleaner = await connect(announce=False)
         for name in made:
             await reset(cleaner, name)
+
+
+@pytest.fixture
+def new_client(iggy_server: IggyTestServer) -> Callable[[], Awaitable[IggyClient]]:
+    """``await new_client()`` → a logged-in client with its own connection (its own group
+    membership). A short heartbeat makes the SDK re-sync its partitions quickly."""
+
+    async def make() -> IggyClient:
+        settings = get_settings()
+        client = IggyClient(TcpConfig(
+            server_address=iggy_server.tcp_address,
+            auto_login=AutoLogin.username_password(settings.username, settings.password),
+            heartbeat_interval=timedelta(milliseconds=200),
+            reconnection=TcpReconnectionConfig(enabled=False),
+        ))
+        await client.connect()
+        return client
+
+    return make
 
 
 @pytest.fixture

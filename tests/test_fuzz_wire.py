@@ -5,8 +5,8 @@ For every case, on a connection that logged in first half of the time:
 * a well-framed request (command 5, size = what was sent) gets a reply or an eviction frame
   within the timeout, never silence, never Iggy's generic error 1 (the sandbox's sign of an
   unhandled exception), and a poll never gets an empty OK body (the SDK cannot decode it);
-* a frame the server cannot serve (not a request, size below 256 or above the limit) makes
-  it close that connection within the timeout;
+* a frame the server cannot serve (an unknown command, size below 256 or above the limit)
+  makes it close that connection within the timeout;
 and after every case the server process is alive, a fresh SDK client gets its ping
 answered, and the server's resident memory stays bounded.
 
@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.launch import SandboxProcess, start_sandbox
+from sandbox.wire.framing import LAST_KNOWN_COMMAND
 from tests.server_probe import answers_ping, assert_alive, rss_mb
 from tests.wire_client import (
     HEADER_SIZE,
@@ -144,14 +145,14 @@ def mutated_requests(draw) -> Frame:
 @st.composite
 def unservable_frames(draw) -> Frame:
     """Frames the server must refuse by closing the connection."""
-    kind = draw(st.sampled_from(["small size", "huge size", "not a request"]))
+    kind = draw(st.sampled_from(["small size", "huge size", "unknown command"]))
     body = draw(st.binary(max_size=64))
     if kind == "small size":
         return Frame(request_frame(1, body, size=draw(st.integers(0, HEADER_SIZE - 1))), "close")
     if kind == "huge size":
         size = draw(st.sampled_from([2**32 - 1, 2**31, 2**30 + 7]) | st.integers(2**27, 2**32 - 1))
         return Frame(request_frame(1, body, size=size), "close")
-    command = draw(st.integers(0, 255).filter(lambda c: c != 5))
+    command = draw(st.integers(LAST_KNOWN_COMMAND + 1, 255))  # a known one is only dropped
     return Frame(request_frame(1, body, command=command), "close")
 
 

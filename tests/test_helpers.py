@@ -8,13 +8,22 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pandas as pd
 import pytest
-from apache_iggy import PollingStrategy
+from apache_iggy import (
+    AutoLogin,
+    GlobalPermissions,
+    IggyClient,
+    Permissions,
+    PollingStrategy,
+    TcpConfig,
+)
 from matplotlib.figure import Figure
 
 import helpers
@@ -205,6 +214,43 @@ async def test_a_learner_resets_only_their_own_streams(fresh_sandbox, monkeypatc
     assert await helpers.course_streams(client) == ["nb03-shop"]
 
 
+async def test_reset_deletes_the_users_named_with_the_prefix_too(client, unique):
+    mine, other = unique("nbtest"), unique("nbtest")
+    await ensure_stream(client, f"{mine}-shop")
+    for name in (f"{mine}-reader", f"{other}-reader"):
+        await client.create_user(name, "secret-1")
+    assert await reset(client, mine) == [f"{mine}-shop", f"{mine}-reader"]
+    users = {u.username for u in await client.get_users()}
+    assert f"{mine}-reader" not in users
+    assert {f"{other}-reader", "iggy"} <= users
+
+
+async def test_reset_all_deletes_only_this_learners_users(fresh_sandbox, monkeypatch):
+    client = await connect(fresh_sandbox.tcp_address, announce=False)
+    for name in ("ana-nb09-reader", "nb09-reader", "ana", "bo-nb09-reader"):
+        await client.create_user(name, "secret-1")
+    monkeypatch.setenv("COURSE_LEARNER", "ana")
+    assert await helpers.course_users(client) == ["ana-nb09-reader"]
+    assert await reset_all(client) == ["ana-nb09-reader"]
+    monkeypatch.delenv("COURSE_LEARNER")
+    assert await reset_all(client) == ["nb09-reader"]
+    left = sorted(u.username for u in await client.get_users())
+    assert left == ["ana", "bo-nb09-reader", "iggy"]
+
+
+async def test_a_user_who_may_not_list_users_resets_their_streams(client, unique):
+    mine = unique("nbtest")
+    await client.create_user(
+        mine, "secret-1", permissions=Permissions(GlobalPermissions(manage_streams=True))
+    )
+    try:
+        learner = await connect(username=mine, password="secret-1", announce=False)
+        await ensure_stream(learner, f"{mine}-shop")
+        assert await reset(learner, mine) == [f"{mine}-shop"]
+    finally:
+        await client.delete_user(mine)
+
+
 @pytest.mark.parametrize("name", ["ana smith", "9lives", "nb03", "Demo", "a-b", "al", "x" * 33])
 def test_a_learner_name_that_cannot_be_part_of_a_name_is_refused(monkeypatch, name):
     monkeypatch.setenv("COURSE_LEARNER", name)
@@ -224,7 +270,7 @@ def test_reset_module_deletes_a_prefix(iggy_server, unique):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert f"Deleted 1 stream(s): {stream}" in result.stdout
+    assert f"Deleted: {stream}" in result.stdout
 
 
 async def _create_stream(name: str) -> None:
@@ -403,6 +449,26 @@ def test_throughput_plot():
     assert over_time.get_yscale() == "linear" and over_time.get_ylim()[0] == 0
 
 
+def test_payload_formats_plot():
+    results = pd.DataFrame({"format": ["JSON", "MessagePack"], "bytes_per_message": [136, 100],
+                            "encode_us": [8.0, 1.0], "decode_us": [6.0, 4.0]})
+    figure = plots.payload_formats(results)
+    size_ax, time_ax = figure.axes
+    assert [bar.get_height() for bar in size_ax.patches] == [136, 100]
+    assert [bar.get_height() for bar in time_ax.patches] == [8.0, 1.0, 6.0, 4.0]
+    assert [bar.get_y() for bar in time_ax.patches[2:]] == [8.0, 1.0], "decode stacks on encode"
+
+
+def test_byte_layout_plot():
+    parts = pd.DataFrame({"start": [0, 16, 272], "length": [16, 256, 48],
+                          "part": ["head", "batch header", "frame header"]})
+    ax = _drawn(plots.byte_layout(parts, title="a batch"))
+    assert ax.get_title() == "a batch" and ax.get_xlim() == (0, 320)
+    assert [(bar.get_x(), bar.get_width()) for bar in ax.patches] == [(0, 16), (16, 256),
+                                                                     (272, 48)]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == list(parts["part"])
+
+
 def test_group_assignment_plot():
     fig = plots.group_assignment({"before": {"A": [0, 1, 2]}, "after": {"A": [0, 1], "B": [2]}})
     ax = _drawn(fig)
@@ -515,6 +581,55 @@ async def test_http_get_lists_streams(client, unique):
     streams = http_get("/streams")
     assert stream in [s["name"] for s in streams]
     assert http_get(f"/streams/{stream}")["name"] == stream
+
+
+async def test_poll_raw_returns_the_stored_batch_as_bytes(client, unique):
+    stream = unique("nbtest")
+    await ensure_topic(client, stream, "t")
+    await produce(client, stream, "t", ["hi", "you"], batch_size=2)
+    raw = await helpers.poll_raw(client, stream, "t", offset=1, count=5)
+    partition, current_offset, count = helpers.wire.POLL_REPLY_HEAD.unpack_from(raw)
+    assert (partition, current_offset, count) == (0, 1, 1)
+    base_offset, batch_length = struct.unpack_from("<Q16xQ", raw, 16 + 8)
+    assert base_offset == 0 and batch_length == len(raw) - 16, "the batch, cut to offset 1"
+    assert raw.endswith(b"you")
+    with pytest.raises(RuntimeError, match="polling .* failed"):
+        await helpers.poll_raw(client, stream, "missing")
+
+
+async def test_personal_access_tokens_are_created_listed_used_and_deleted(client, unique):
+    name = unique("nbtest")
+    await client.create_user(
+        name, "secret-1", permissions=Permissions(GlobalPermissions(read_streams=True))
+    )
+    user = await connect(username=name, password="secret-1", announce=False)
+    forever = await helpers.create_personal_access_token(user, "nbtest-laptop")
+    await helpers.create_personal_access_token(user, "nbtest-ci", timedelta(hours=1))
+    listed = {t.name: t.expires_at for t in await helpers.personal_access_tokens(user)}
+    assert listed["nbtest-laptop"] is None
+    assert listed["nbtest-ci"] > time.time() * 1e6
+    assert forever not in repr(listed)
+
+    by_token = IggyClient(TcpConfig(server_address=get_settings().tcp_address,
+                                    auto_login=AutoLogin.personal_access_token(forever)))
+    await asyncio.wait_for(by_token.connect(), HANG_GUARD)
+    assert isinstance(await by_token.get_streams(), list)
+    assert http_get("/streams", token=forever) == http_get("/streams")
+
+    await helpers.delete_personal_access_token(user, "nbtest-laptop")
+    assert [t.name for t in await helpers.personal_access_tokens(user)] == ["nbtest-ci"]
+    with pytest.raises(helpers.HttpApiError) as refused:
+        http_get("/streams", token=forever)
+    assert refused.value.status == 401
+
+
+async def test_personal_access_token_helpers_refuse_bad_input(client):
+    with pytest.raises(ValueError, match="3 to 30"):
+        await helpers.create_personal_access_token(client, "ab")
+    with pytest.raises(ValueError, match="positive"):
+        await helpers.create_personal_access_token(client, "nbtest-x", timedelta(0))
+    with pytest.raises(RuntimeError, match="deleting token 'nbtest-none' failed"):
+        await helpers.delete_personal_access_token(client, "nbtest-none")
 
 
 def test_http_get_without_server_says_what_to_do(closed_address):

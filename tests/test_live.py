@@ -467,3 +467,36 @@ async def test_a_view_of_a_missing_topic_says_to_create_it_first(client, unique)
     with pytest.raises(LookupError, match="create it before the view starts"):
         await view
     assert "LookupError" in view.status
+
+
+async def test_pipeline_view_shows_lag_named_owners_and_totals(client, unique):
+    stream = unique("nbtest")
+    await ensure_topic(client, stream, "orders", partitions=2)
+    await client.create_consumer_group(stream, "orders", "g")
+    for partition in (0, 1):
+        await produce(client, stream, "orders", ["x"] * 4, partitioning=partition)
+    member = await connect(announce=False)
+    await member.join_consumer_group(stream, "orders", "g")
+    (member_id,) = await live.group_sample(client, stream, "orders", "g")
+    done = {"orders processed": 0}
+
+    async def process_everything() -> None:
+        for _ in range(8):
+            polled = await member.poll_messages(
+                stream, "orders", consumer=Consumer.Group("g"),
+                polling_strategy=PollingStrategy.Next(), count=1, auto_commit=True,
+            )
+            done["orders processed"] += len(polled)
+            await asyncio.sleep(0.05)
+        await member.leave_consumer_group(stream, "orders", "g")
+
+    view = live.pipeline(client, stream, "orders", "g", names={member_id: "A"},
+                         totals=lambda: done, work=process_everything(), every=EVERY)
+    await view
+    assert list(view.last["lag"]["lag"]) == [0, 0], "everything committed"
+    assert view.samples[0][1]["owners"] == {"A": [0, 1]}, "members shown by their names"
+    assert view.last["owners"] == {} and view.last["totals"] == {"orders processed": 8}
+    lag_ax, owners_ax, totals_ax = view.figure.axes
+    assert len(lag_ax.get_lines()) == 2
+    assert "A" in {text.get_text() for text in owners_ax.texts}
+    assert [bar.get_width() for bar in totals_ax.patches] == [8]

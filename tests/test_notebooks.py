@@ -185,6 +185,29 @@ def test_solutions_belong_to_notebooks() -> None:
     assert not orphans, f"solution files without a notebook: {orphans}"
 
 
+README_ROW = re.compile(r"^\| `(\d\d_\w+)` \|.*\| (\d+) \|$", re.M)
+MAP_ROW = re.compile(r"^\| \[[^\]]+\]\((\d\d_\w+)\.ipynb\) \|.*\| (\d+) \|$", re.M)
+TIME_LINE = re.compile(r"\*\*Time:\*\* about (\d+) minutes")
+
+
+def test_course_tables_list_every_notebook_with_its_own_time() -> None:
+    """The README's course table and notebook 00's map name every notebook, with the
+    minutes its own "Time:" line gives."""
+    own = {}
+    for path in NOTEBOOKS:
+        found = TIME_LINE.search(nbformat.read(path, as_version=4).cells[0].source)
+        assert found, f"{path.name}: the first cell needs a '**Time:** about N minutes' line"
+        own[path.stem] = int(found.group(1))
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    start_here = "".join(
+        cell.source for cell in nbformat.read(NOTEBOOKS_DIR / "00_start_here.ipynb", 4).cells
+    )
+    for where, text, row in (("README.md", readme, README_ROW),
+                             ("00_start_here's map", start_here, MAP_ROW)):
+        listed = {stem: int(minutes) for stem, minutes in row.findall(text)}
+        assert listed == own, f"{where} says {listed}, the notebooks say {own}"
+
+
 def test_untouched_notebook_runs_and_every_check_says_not_yet(iggy_server, notebook: Path):
     nb = nbformat.read(notebook, as_version=4)
     if not check_cells(nb):

@@ -12,41 +12,16 @@ import pytest
 from apache_iggy import (
     AutoCommit,
     AutoCommitWhen,
-    AutoLogin,
     Consumer,
-    IggyClient,
     Partitioning,
     PollingStrategy,
     SendMessage,
-    TcpConfig,
-    TcpReconnectionConfig,
 )
-
-from coursekit.settings import get_settings
 
 TOPIC = "t"
 GROUP = "g"
 DEADLINE = 10.0  # seconds any wait in this file may take before the test fails
 COMMIT_ON_POLL = AutoCommit.When(AutoCommitWhen.PollingMessages())
-
-
-@pytest.fixture
-def new_client(iggy_server):
-    """``await new_client()`` → a logged-in client with its own connection (its own group
-    membership). A short heartbeat makes the SDK re-sync its partitions quickly."""
-
-    async def make() -> IggyClient:
-        settings = get_settings()
-        client = IggyClient(TcpConfig(
-            server_address=iggy_server.tcp_address,
-            auto_login=AutoLogin.username_password(settings.username, settings.password),
-            heartbeat_interval=timedelta(milliseconds=200),
-            reconnection=TcpReconnectionConfig(enabled=False),
-        ))
-        await client.connect()
-        return client
-
-    return make
 
 
 async def new_topic(client, unique, prefix: str, partitions: int = 3) -> str:

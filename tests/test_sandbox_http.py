@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from typing import Any
 
 import aiohttp
@@ -174,6 +175,19 @@ def test_personal_access_token_login_until_the_token_is_deleted(api, unique):
     assert_iggy_error(answer, 53, "invalid_personal_access_token")
 
 
+def test_a_personal_access_token_is_a_bearer_until_it_is_deleted(api, unique):
+    """Iggy accepts a personal access token itself as the bearer, checked on every request."""
+    name = unique("pat")[-20:]
+    token = api.ok("POST", "/personal-access-tokens", {"name": name, "expiry": 0})["token"]
+    as_token = Api(api.base_url, token)
+    assert as_token.call("GET", "/streams")[0] == 200
+    assert as_token.call("GET", "/streams")[0] == 200  # the same session again
+    api.ok("DELETE", f"/personal-access-tokens/{name}", status=204)
+    status, answer = as_token.call("GET", "/streams")
+    assert status == 401
+    assert_iggy_error(answer, 40, "unauthenticated")
+
+
 def test_expired_personal_access_token_is_refused(api, unique):
     name = unique("pat")[-20:]
     token = api.ok("POST", "/personal-access-tokens", {"name": name, "expiry": 1})["token"]
@@ -315,6 +329,9 @@ def test_message_ids_and_user_headers_round_trip(api, topic):
     assert base64.b64decode(first["payload"]) == b"\x00\xffbinary"
     assert first["user_headers"] == headers
     assert second["header"]["id"] != 0 and second["user_headers"] == []
+    # Iggy makes the id a random UUID v4 whose 16 bytes are the id read little-endian
+    minted = uuid.UUID(bytes=second["header"]["id"].to_bytes(16, "little"))
+    assert minted.version == 4 and minted.variant == uuid.RFC_4122
 
 
 def test_bad_messages_are_refused_with_iggy_codes(api, topic):

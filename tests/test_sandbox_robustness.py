@@ -15,7 +15,7 @@ MALFORMED = {
     "garbage bytes": bytes([0xAB]) * 300,
     "a header claiming 4 GB": wire.request_frame(size=0xFFFF_FFFF),
     "a size smaller than the header": wire.request_frame(size=100),
-    "a reply frame sent to the server": wire.request_frame(command=wire.COMMAND_REPLY),
+    "an unknown command byte": wire.request_frame(command=99),
 }
 
 
@@ -34,6 +34,16 @@ async def test_a_malformed_frame_closes_only_that_connection(iggy_server, client
         sock.sendall(frame)
         assert wire.closed_by_server(sock)
     await assert_server_still_serves(iggy_server.tcp_address, client)
+
+
+async def test_a_reply_frame_sent_to_the_server_is_dropped_and_the_connection_stays(
+    iggy_server,
+):
+    with wire.open_connection(iggy_server.tcp_address) as sock:
+        sock.sendall(wire.request_frame(command=wire.COMMAND_REPLY))
+        sock.sendall(wire.request_frame(wire.PING_CODE))
+        reply = wire.read_reply(sock)  # the ping's: the reply frame got no answer
+        assert (reply.command, reply.status, reply.body) == (wire.COMMAND_REPLY, 0, b"")
 
 
 async def test_a_frame_cut_short_then_closed_is_forgotten(iggy_server, client):

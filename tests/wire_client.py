@@ -11,11 +11,16 @@ import socket
 import struct
 from dataclasses import dataclass
 
+import xxhash
+
 HEADER_SIZE = 256
 COMMAND_REQUEST = 5
 COMMAND_REPLY = 8
+OP_REGISTER = 1
 OP_NON_REPLICATED = 2
 PING_CODE = 1
+# Partition writes (send, store and delete an offset) carry no request checksum, like reads.
+PARTITION_OPERATIONS = frozenset({160, 161, 162})
 
 
 @dataclass(frozen=True)
@@ -34,14 +39,24 @@ def request_frame(
     command: int = COMMAND_REQUEST,
     size: int | None = None,
     client_id: int = 0x5EED,
+    session: int = 0,
 ) -> bytes:
-    """A request frame; ``size`` overrides the header's length field (to lie about it)."""
+    """A request frame; ``size`` overrides the header's length field (to lie about it).
+
+    As the SDK sends them: a login has request number 0, everything else 1; login, logout
+    and metadata writes carry XXH3-64 of the body as their request checksum. ``session``
+    goes in the header as given (0 before login). Apache Iggy drops a login with another
+    request number, and a write with session or request number 0, without an answer.
+    """
     header = bytearray(HEADER_SIZE)
     struct.pack_into("<I", header, 48, HEADER_SIZE + len(body) if size is None else size)
     header[60] = command
     header[128:144] = client_id.to_bytes(16, "little")
-    struct.pack_into("<Q", header, 168, 1)  # request number
+    if operation != OP_NON_REPLICATED and operation not in PARTITION_OPERATIONS:
+        header[144:160] = xxhash.xxh3_64_intdigest(body).to_bytes(16, "little")
+    struct.pack_into("<Q", header, 168, 0 if operation == OP_REGISTER else 1)  # request number
     header[176] = operation
+    struct.pack_into("<Q", header, 184, session)
     if operation == OP_NON_REPLICATED:
         struct.pack_into("<I", header, 196, code)
     return bytes(header) + body

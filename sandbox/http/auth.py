@@ -19,14 +19,15 @@ routes = web.RouteTableDef()
 
 @web.middleware
 async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Routes other than ping and the logins need ``Authorization: Bearer <live token>``."""
+    """Routes other than ping and the logins need ``Authorization: Bearer <token>``: a live
+    access token, or a personal access token."""
     match = request.match_info
     if match.http_exception is None and match.route.resource.canonical not in PUBLIC_ROUTES:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise IggyError(Code.UNAUTHENTICATED)
-        session = request.app[TOKENS].session_for(token)
+        session = request.app[TOKENS].bearer_session(token, _peer(request))
         request[CALLER] = Caller(token, session, system_of(request).caller(session))
     return await handler(request)
 
@@ -65,7 +66,10 @@ async def logout_user(request: web.Request) -> web.Response:
 
 
 def _identity(request: web.Request, user: User) -> web.Response:
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    address = f"{peer[0]}:{peer[1]}" if peer else (request.remote or "unknown")
-    token, expiry = request.app[TOKENS].issue(user, address)
+    token, expiry = request.app[TOKENS].issue(user, _peer(request))
     return web.json_response(identity_json(user.id, token, expiry))
+
+
+def _peer(request: web.Request) -> str:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return f"{peer[0]}:{peer[1]}" if peer else (request.remote or "unknown")

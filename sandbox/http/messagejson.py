@@ -81,7 +81,9 @@ def message_id(value: Any) -> int:
         raise bad("id")
     if not 0 <= number <= U128_MAX:
         raise bad("id")
-    return number or uuid.uuid4().int
+    # Iggy's random id is a UUID v4 whose bytes are read little-endian (Uuid::to_u128_le),
+    # as the SDK makes them
+    return number or int.from_bytes(uuid.uuid4().bytes, "little")
 
 
 def user_headers_block(value: Any) -> bytes:

@@ -60,6 +60,10 @@ class TcpFront:
                 header = framing.parse_request_header(await reader.readexactly(
                     framing.HEADER_SIZE))
                 body = await reader.readexactly(header.body_size) if header.body_size else b""
+                if not header.is_request:
+                    log.warning("dropping a frame with command %d from %s: not a request",
+                                header.command, session.address)
+                    continue
                 session.last_seen = time.monotonic()
                 writer.write(await self.answer(session, header, body))
                 if writer.transport.get_write_buffer_size() > 2**20:
@@ -85,8 +89,8 @@ class TcpFront:
                 self.system.drop_session_from_groups(session)
             return await register(self.system, session, header, body)
         if operation == framing.OP_LOGOUT:
-            if session.user_id is None:
-                return framing.eviction(header.client, framing.EVICT_NO_SESSION)
+            if session.user_id is None:  # already logged out: Iggy answers ok
+                return framing.reply_header(header, 0)
             self.system.drop_session_from_groups(session)
             session.user_id = None
             return framing.reply_header(header, 0)

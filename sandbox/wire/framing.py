@@ -17,6 +17,10 @@ MAX_BODY = 64_000_000 + 1_000_000  # Iggy's payload limit plus room for one batc
 COMMAND_REQUEST = 5
 COMMAND_REPLY = 8
 COMMAND_EVICTION = 13
+# Iggy's consensus header knows commands 0..29. A client frame with a known command other
+# than Request is dropped unanswered and the connection stays, as in Apache Iggy; an
+# unknown command byte closes the connection.
+LAST_KNOWN_COMMAND = 29
 
 OP_REGISTER = 1
 OP_NON_REPLICATED = 2
@@ -45,6 +49,7 @@ class FrameError(Exception):
 
 @dataclass(slots=True)
 class RequestHeader:
+    command: int
     size: int
     client: bytes
     request_checksum: bytes
@@ -57,18 +62,23 @@ class RequestHeader:
     def body_size(self) -> int:
         return self.size - HEADER_SIZE
 
+    @property
+    def is_request(self) -> bool:
+        """False for a frame to drop unanswered (a known command other than Request)."""
+        return self.command == COMMAND_REQUEST
+
 
 def parse_request_header(header: bytes) -> RequestHeader:
     """Check the fixed part of a request header; bound the body before anything is read."""
     (size,) = _U32.unpack_from(header, _SIZE_AT)
-    if header[60] != COMMAND_REQUEST:
-        raise FrameError(f"not a request frame (command byte {header[60]})")
+    if header[60] > LAST_KNOWN_COMMAND:
+        raise FrameError(f"unknown command byte {header[60]}")
     if size < HEADER_SIZE:
         raise FrameError(f"frame size {size} is smaller than the header")
     if size - HEADER_SIZE > MAX_BODY:
         raise FrameError(f"frame size {size} exceeds the limit of {MAX_BODY + HEADER_SIZE}")
     client, checksum, request, operation, session, code = _REQ.unpack_from(header, _REQ_AT)
-    return RequestHeader(size, client, checksum, request, operation, session, code)
+    return RequestHeader(header[60], size, client, checksum, request, operation, session, code)
 
 
 def reply_header(request: RequestHeader, body_len: int, status: int = 0) -> bytes:
