@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import math
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ from sandbox.storage.segments import CorruptLog
 
 log = logging.getLogger("sandbox")
 MAX_MESSAGE_SIZE_ENV = "IGGY_MESSAGE_BUS_MAX_MESSAGE_SIZE"  # the real server's variable
+CLEANER_INTERVAL_ENV = "IGGY_DATA_MAINTENANCE_MESSAGES_INTERVAL"  # the real server's variable
 
 
 def address(text: str) -> tuple[str, int]:
@@ -52,9 +54,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                               "(default .sandbox-data)")
     storage.add_argument("--in-memory", action="store_true",
                          help="keep nothing: all state is lost when the server stops")
-    parser.add_argument("--cleaner-interval", type=float, default=60.0, metavar="SECONDS",
-                        help="how often expired and over-size segments are deleted "
-                             "(default 60, as Iggy)")
+    parser.add_argument("--cleaner-interval", type=interval_seconds,
+                        default=os.environ.get(CLEANER_INTERVAL_ENV, "60"), metavar="SECONDS",
+                        help="how often expired and over-size segments are deleted: seconds, "
+                             "or a duration such as '1s' or '1 m' (default "
+                             f"${CLEANER_INTERVAL_ENV}, as Iggy reads it, or 60)")
     parser.add_argument("--max-message-size", type=byte_size,
                         default=os.environ.get(MAX_MESSAGE_SIZE_ENV, DEFAULT_MAX_MESSAGE_SIZE),
                         metavar="BYTES",
@@ -65,10 +69,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="log verbosity on stderr (default INFO)")
-    args = parser.parse_args(argv)
-    if args.cleaner_interval <= 0:
-        parser.error("--cleaner-interval must be a positive number of seconds")
-    return args
+    return parser.parse_args(argv)
+
+
+def interval_seconds(text: str) -> float:
+    """Seconds from "60" or "0.5", or from a duration as Iggy writes it ("1s", "1 m")."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = units.duration_micros(text) / 1_000_000
+        except ValueError:
+            seconds = 0
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds or a duration "
+                                         f"such as '1s' or '1 m' (here or in "
+                                         f"${CLEANER_INTERVAL_ENV}), got {text!r}")
+    return seconds
 
 
 def byte_size(text: str | int) -> int:

@@ -37,6 +37,7 @@ import nbformat
 import pytest
 
 from coursekit.settings import REPO_ROOT
+from sandbox.cli import CLEANER_INTERVAL_ENV
 from tests.test_lab import TOKEN, Lab
 from tests.test_notebooks import FAILED, NOTEBOOKS, PASSED, brief, check_cells
 
@@ -61,7 +62,9 @@ VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 16_000  # pixels; Chromium cannot draw a taller page in one piece
 SCREENSHOT_GROWTH_STEPS = 6
 OPEN_TIMEOUT = 60.0  # seconds until a notebook's kernel is idle after opening it
-RUN_TIMEOUT = 200.0  # seconds for Run All Cells (07 waits up to 80 s for the cleaner)
+RUN_TIMEOUT = 200.0  # seconds for Run All Cells
+# The sandbox deletes segments every second, as in the other notebook tests: 07 waits for it
+CLEANER_INTERVAL = "1s"
 POLL = 0.5  # seconds between looks at the page
 DRAWING_MODULES = ("helpers.plots", "helpers.live")  # live views once they exist
 DRAWN = re.compile(r"\b(Figure|LiveView)\b")  # return annotations of calls that draw
@@ -128,7 +131,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     write_json(config / "lab" / "user-settings" / "@jupyterlab" / "docmanager-extension"
                / "plugin.jupyterlab-settings", {"autosave": False})
     committed = {path: path.read_bytes() for path in NOTEBOOKS}
-    server = Lab(home, {"COURSE_SMALL": "1"})
+    server = Lab(home, {"COURSE_SMALL": "1", CLEANER_INTERVAL_ENV: CLEANER_INTERVAL})
     try:
         server.start()
         server.wait_for_jupyter()

@@ -27,6 +27,7 @@ from apache_iggy import (
 
 from helpers.connection import connect
 from helpers.offsets import store_offset
+from sandbox.cli import CLEANER_INTERVAL_ENV, parse_args
 from sandbox.errors import Code, IggyError
 from sandbox.http.batches import Outgoing, build_batch
 from sandbox.launch import start_sandbox
@@ -227,6 +228,20 @@ def test_a_stream_holds_at_most_4096_topics():
     assert refused.value.code == Code.TOO_MANY_TOPICS == 2021
     system.delete_topic(root, STREAM, "t100")
     assert system.create_topic(root, STREAM, "in-the-gap", 0, {}).id == 100
+
+
+def test_the_cleaner_interval_is_read_as_iggy_reads_it(monkeypatch, capsys):
+    """Iggy's variable sets the default, as a duration ("1s", "1 m"); the flag wins."""
+    monkeypatch.delenv(CLEANER_INTERVAL_ENV, raising=False)
+    assert parse_args([]).cleaner_interval == 60
+    for text, seconds in (("1 m", 60), ("1s", 1), ("500ms", 0.5), ("2.5", 2.5)):
+        monkeypatch.setenv(CLEANER_INTERVAL_ENV, text)
+        assert parse_args([]).cleaner_interval == seconds
+    assert parse_args(["--cleaner-interval", "2"]).cleaner_interval == 2
+    for bad in ("0", "-1", "soon", "nan", "inf"):
+        with pytest.raises(SystemExit):
+            parse_args(["--cleaner-interval", bad])
+        assert CLEANER_INTERVAL_ENV in capsys.readouterr().err
 
 
 # --- through the SDK, with the cleaner running ------------------------------------------------
