@@ -139,7 +139,8 @@ async def test_an_error_stops_the_view_shows_on_the_figure_and_raises_on_await(w
 
 async def test_a_view_never_blocks_the_loop_and_redraws_two_to_five_times_a_second():
     """While a view redraws at its default pace, another task on the loop keeps running
-    every few milliseconds: drawing happens in a worker thread, not on the loop."""
+    every few milliseconds: drawing happens in a worker thread, not on the loop. Drawing
+    on the loop would stall it for a whole drawing about three times a second."""
     gaps = []
 
     async def ticker() -> None:
@@ -156,11 +157,16 @@ async def test_a_view_never_blocks_the_loop_and_redraws_two_to_five_times_a_seco
     await view
     elapsed = time.perf_counter() - started
     ticking.cancel()
+    drawing_started = time.perf_counter()
+    view._render(view.samples)  # what one drawing takes on this machine, now
+    one_drawing = time.perf_counter() - drawing_started
     rate = view.redraws / elapsed
     assert 1.5 <= rate <= 5, f"{view.redraws} redraws in {elapsed:.1f} s"
-    gaps.sort()
-    assert gaps[int(0.95 * len(gaps))] < 0.05, f"the loop stalled: {gaps[-5:]}"
-    assert len(gaps) > 50 * elapsed, f"the other task ran only {len(gaps)} times"
+    stalled = sum(gap for gap in gaps if gap > one_drawing / 2)
+    assert stalled < 0.2 * elapsed, (
+        f"the loop stood still {stalled:.2f} s of {elapsed:.1f} s "
+        f"(one drawing takes {one_drawing:.3f} s)"
+    )
 
 
 async def test_starting_a_view_again_under_its_title_stops_the_old_one():
