@@ -92,20 +92,23 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
         self.sessions.pop(session.client_id, None)
 
     def get_clients(self, user: User) -> list[Session]:
-        """Connected clients: every TCP connection, and HTTP sessions that logged in."""
+        """Connected clients: the logged-in binary-protocol connections (HTTP callers and
+        connections that have not logged in, or logged out, are not listed, as on Iggy)."""
         perm.read_servers(user)
-        return sorted((s for s in self.sessions.values()
-                       if s.transport == TRANSPORT_TCP or s.user_id is not None),
-                      key=lambda s: s.client_id)
+        return sorted(self.logged_in(), key=lambda s: s.client_id)
+
+    def logged_in(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.user_id is not None]
 
     def get_client(self, user: User, client_id: int) -> Session | None:
         perm.read_servers(user)
-        return self.sessions.get(client_id)
+        session = self.sessions.get(client_id)
+        return session if session is not None and session.user_id is not None else None
 
     def cluster_node(self) -> dict:
         """The one node of this single-node "cluster": the sandbox itself, leader, healthy."""
         host, _, tcp_port = self.tcp_address.rpartition(":")
-        return {"cluster": "iggy-sandbox", "name": "iggy-sandbox-node",
+        return {"cluster": "single-node", "name": "iggy-node",
                 "ip": host or "127.0.0.1", "tcp": int(tcp_port or 0), "quic": 0,
                 "http": int(self.http_address.rpartition(":")[2] or 0), "websocket": 0}
 
@@ -161,7 +164,7 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
             "partitions_count": len(partitions),
             "segments_count": sum(p.log.segments_count for p in partitions),
             "messages_count": sum(p.log.messages_count for p in partitions),
-            "clients_count": len(self.sessions),
+            "clients_count": len(self.logged_in()),
             "consumer_groups_count": sum(len(t.groups) for t in topics),
             "iggy_server_version": __version__,
             "iggy_server_semver": 9000,
