@@ -52,6 +52,8 @@ def first_difference(real: Any, sandbox: Any, path: str = "") -> tuple[str, Any,
                                      f"{path}.{key}" if path else key)
             if found:
                 return found
+        if list(real) != list(sandbox):  # a learner reads JSON in the order it comes
+            return (f"{path} (key order)", list(real), list(sandbox))
         return None
     if isinstance(real, list) and isinstance(sandbox, list):
         if len(real) != len(sandbox):

@@ -29,10 +29,10 @@ from tests.parity.plain import plain
 # The response headers a learner or a client library acts on; everything else (Date,
 # Content-Length, Server, ...) varies or does not matter and is left out.
 HEADERS_THAT_MATTER = (
-    "content-type", "content-disposition", "iggy-durability", "allow", "retry-after",
-    "location", "www-authenticate", "access-control-allow-origin",
-    "access-control-allow-methods", "access-control-allow-headers",
-    "access-control-expose-headers",
+    "content-type", "content-disposition", "iggy-durability", "iggy-view", "allow",
+    "connection", "retry-after", "location", "www-authenticate",
+    "access-control-allow-origin", "access-control-allow-methods",
+    "access-control-allow-headers", "access-control-expose-headers",
 )
 NO_BODY = object()  # ``http(json=...)`` default: send no body at all
 CLIENT_TIMEOUT = 30.0  # seconds any single request may take before the scenario fails

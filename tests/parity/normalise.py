@@ -7,6 +7,8 @@ Everything not named here must match exactly. The rules, each with its reason:
 - Tokens (values of ``token`` keys, and ``Authorization: Bearer ...``): random or signed
   with the time. Each distinct token becomes ``<token-N>`` in order of first appearance,
   so a scenario still shows *which* token a request used.
+- Message checksums (``checksum``): they cover the message's timestamp delta within its
+  batch, which depends on the clock.
 - Host and process facts (``HOST_KEYS``, in stats): pid, memory, disks, OS, version string;
   their JSON type is kept (``<host int>``, ``<host str>``).
 - Connection facts (``CONNECTION_KEYS``, in client listings): ephemeral ports and ids.
@@ -23,6 +25,8 @@ from typing import Any
 
 TIME_KEYS = frozenset({"created_at", "timestamp", "origin_timestamp", "expiry", "expiry_at",
                        "start_time"})
+# A message's checksum covers its timestamp delta within the batch (clock-dependent).
+CHECKSUM_KEYS = frozenset({"checksum"})
 HOST_KEYS = frozenset({
     "process_id", "cpu_usage", "total_cpu_usage", "memory_usage", "total_memory",
     "available_memory", "run_time", "read_bytes", "written_bytes", "free_disk_space",
@@ -74,6 +78,8 @@ def _exchange(exchange: dict, tokens: Tokens) -> dict:
 def _values(value: Any, tokens: Tokens, key: str | None = None, answer: bool = True) -> Any:
     """Tokens everywhere; times, host and connection facts only in answers (a request's
     ``expiry`` is a duration the scenario chose)."""
+    if answer and key in HOST_KEYS:
+        return f"<host {type(value).__name__}>"  # the value varies, its JSON type must not
     if isinstance(value, dict):
         return {k: _values(v, tokens, k, answer) for k, v in value.items()}
     if isinstance(value, list):
@@ -84,8 +90,8 @@ def _values(value: Any, tokens: Tokens, key: str | None = None, answer: bool = T
         return value
     if key in TIME_KEYS and isinstance(value, int) and value not in SENTINELS:
         return "<time>"
-    if key in HOST_KEYS:
-        return f"<host {type(value).__name__}>"  # the value varies, its JSON type must not
+    if key in CHECKSUM_KEYS and isinstance(value, int):
+        return "<checksum>"
     if key in CONNECTION_KEYS and value is not None:
         return f"<{key}>"
     return value
@@ -118,11 +124,14 @@ def _times_in_args(args: Any) -> Any:
 
 
 def _replace_path(value: Any, parts: list[str]) -> None:
-    """Replace what ``parts`` (keys, ``*`` for every list item) names with ``<varies>``."""
+    """Replace what ``parts`` (keys, list indexes, ``*`` for every item) names with
+    ``<varies>``."""
     head, rest = parts[0], parts[1:]
     children: list[tuple[Any, Any]]
     if head == "*" and isinstance(value, list):
         children = list(enumerate(value))
+    elif head.isdigit() and isinstance(value, list) and int(head) < len(value):
+        children = [(int(head), value[int(head)])]
     elif isinstance(value, dict) and head in value:
         children = [(head, value[head])]
     else:

@@ -34,7 +34,7 @@ def offset_target(kind: int, consumer: int | str, stream: int | str, topic: int 
                   partition: int | None) -> bytes:
     """Consumer, stream, topic and optional partition: the head of every offset command."""
     head = bytes([kind]) + identifier(consumer) + identifier(stream) + identifier(topic)
-    return head + (b"\x00" if partition is None else struct.pack("<BI", 1, partition))
+    return head + struct.pack("<BI", partition is not None, partition or 0)
 
 
 def store_offset(offset: int) -> bytes:

@@ -93,6 +93,7 @@ async def http_system_routes(s: Session) -> None:
     await s.http("create a stream", "POST", "/streams", json_body={"name": STREAM}, token=token)
     await s.http("create a topic", "POST", f"/streams/{STREAM}/topics", json_body=TOPIC_FIELDS,
                  token=token)
+    await s.http("list clients after HTTP writes", "GET", "/clients", token=token)
     payload = base64.b64encode(b"x" * 1000).decode()
     await s.http("send 60 messages of 1000 bytes", "POST",
                  f"/streams/{STREAM}/topics/{TOPIC}/messages", json_body={

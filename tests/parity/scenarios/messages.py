@@ -76,7 +76,7 @@ async def messages_over_tcp(s: Session) -> None:
         4_000_000_000_000_000), 10, partition=1)
     await poll("poll by timestamp 0", PollingStrategy.Timestamp(0), 2, partition=1)
     await poll("poll the message sent with id 0", PollingStrategy.First(), 1, partition=2,
-               vary=("result.*.id", "result.*.checksum"))
+               vary=("result.*.id",))
     await poll("poll without a partition (partition 0)", PollingStrategy.First(), 1,
                partition=None)
     await poll("poll a missing partition", PollingStrategy.First(), 1, partition=9)
@@ -136,8 +136,7 @@ async def messages_over_http(s: Session) -> None:
         "messages": [{"id": 61, "payload": _b64("nowhere")}]}, token=token)
     query = "consumer_id=parity-reader&partition_id=1"
     await s.http("poll first", "GET", f"{url}?{query}&kind=first&count=10", token=token,
-                 vary=("response.body.messages.*.header.checksum",
-                       "response.body.messages.2.header.id"))
+                 vary=("response.body.messages.2.header.id",))
     await s.http("poll last", "GET", f"{url}?{query}&kind=last&count=1", token=token)
     await s.http("poll from offset 1", "GET", f"{url}?{query}&kind=offset&value=1&count=1",
                  token=token)
@@ -145,8 +144,7 @@ async def messages_over_http(s: Session) -> None:
                  f"{url}?{query}&kind=next&count=2&auto_commit=true", token=token)
     await s.http("poll next continues", "GET",
                  f"{url}?{query}&kind=next&count=2&auto_commit=true", token=token,
-                 vary=("response.body.messages.0.header.id",
-                       "response.body.messages.0.header.checksum"))
+                 vary=("response.body.messages.0.header.id",))
     await s.http("poll by a timestamp in the future", "GET",
                  f"{url}?{query}&kind=timestamp&value=4000000000000000&count=5", token=token)
     await s.http("poll with defaults only", "GET", url, token=token)

@@ -4,7 +4,8 @@ consumer offset that holds data back until it moves.
 These scenarios wait for the server's cleaner, so both servers run it often (the recorder
 is told the real server's interval; the replay starts the sandbox with a short one) and the
 waits scale with it. Segments are the smallest the server allows (1 MiB) and a batch of
-500 messages of 1000 bytes is about 530 KB, so every second batch seals a segment.
+600 messages of 1000 bytes is about 630 KB: the real server seals a segment after the append
+that takes it past its size, so every second batch seals one (offsets 0-1199, 1200-2399...).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tests.parity.scenarios import commands, scenario
 
 MIB = 1024 * 1024
 EXPIRY_SECONDS = 2
-BATCH, PAYLOAD = 500, b"r" * 1000
+BATCH, PAYLOAD = 600, b"r" * 1000
 
 
 async def _topic(s: Session, client: IggyClient, stream: str, partitions: int = 1,
@@ -45,11 +46,11 @@ async def retention_message_expiry(s: Session) -> None:
     stream = "parity-expiry"
     await _topic(s, client, stream, message_expiry=EXPIRY_SECONDS * 1_000_000)
     await _fill(s, client, stream, 3, "fill a segment and a half")
-    await _partition(s, "two segments before expiry", client, stream)
+    await _partition(s, "a sealed segment and an active one before expiry", client, stream)
     await s.wait_for_cleaner(EXPIRY_SECONDS)
     await _partition(s, "the sealed segment expired, the active one stays", client, stream)
-    await s.tcp("the first offset left", client.poll_messages, stream, "log",
-                consumer=Consumer.Single("parity-reader"),
+    await s.tcp("the first message left is the active segment's first", client.poll_messages,
+                stream, "log", consumer=Consumer.Single("parity-reader"),
                 polling_strategy=PollingStrategy.First(), count=1, auto_commit=False,
                 partition_id=0)
     await s.tcp("delete the stream", client.delete_stream, stream)
@@ -67,7 +68,7 @@ async def retention_offset_barrier(s: Session) -> None:
     await s.wait_for_cleaner(EXPIRY_SECONDS)
     await _partition(s, "the stored offset keeps the expired segment", client, stream)
     await s.tcp_raw("move the offset past the first segment", client,
-                    commands.STORE_CONSUMER_OFFSET, target + commands.store_offset(1050))
+                    commands.STORE_CONSUMER_OFFSET, target + commands.store_offset(1300))
     await s.wait_for_cleaner()
     await _partition(s, "now the expired segment goes", client, stream)
     await s.tcp_raw("the stored offset is unchanged", client, commands.GET_CONSUMER_OFFSET,
@@ -78,7 +79,7 @@ async def retention_offset_barrier(s: Session) -> None:
 @scenario
 async def retention_size_cap_floor(s: Session) -> None:
     """A 2 MiB cap on 1 MiB segments: below the per-partition floor (one segment plus the
-    largest message the server accepts), so the cap is stored but nothing is deleted."""
+    largest message the server accepts, 64 MiB), so the cap is stored but nothing goes."""
     client = await s.connect()
     stream = "parity-size-floor"
     await _topic(s, client, stream, max_topic_size=2 * MIB)

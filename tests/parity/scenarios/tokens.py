@@ -58,6 +58,15 @@ async def personal_access_tokens_over_http(s: Session) -> None:
                  json_body={"token": personal})
     await s.http("log in with a made-up personal token", "POST",
                  "/personal-access-tokens/login", json_body={"token": "not-a-token"})
+    expired = await s.http("create one that expires at once", "POST", url,
+                           json_body={"name": "parity-gone", "expiry": 1}, token=token)
+    stale = expired.body.get("token") if isinstance(expired.body, dict) else None
+    await asyncio.sleep(0.01)
+    await s.http("log in with an expired personal token", "POST",
+                 "/personal-access-tokens/login", json_body={"token": stale})
+    await s.http("an expired personal token as a bearer token", "GET", "/streams",
+                 token=stale)
+    await s.http("delete the expired token", "DELETE", f"{url}/parity-gone", token=token)
     await s.http("delete the personal token", "DELETE", f"{url}/parity-pat", token=token)
     await s.http("the deleted personal token is refused", "GET", "/streams", token=personal)
     await s.http("delete it again", "DELETE", f"{url}/parity-pat", token=token)

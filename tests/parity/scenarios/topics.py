@@ -23,8 +23,6 @@ async def topics_over_tcp(s: Session) -> None:
                         commands.create_topic(stream, topic, partitions, **options),
                         commands.created)
 
-    await s.tcp("create a topic with the SDK's create_topic", client.create_topic,
-                "parity-topics", "parity-sdk", 1)
     await create("create a topic with three partitions", "parity-topics", "orders", 3)
     await create("create a topic whose name exists", "parity-topics", "orders", 1)
     await create("create a topic in a missing stream", "parity-missing", "orders", 1)
@@ -85,6 +83,17 @@ async def topics_over_tcp(s: Session) -> None:
 
 
 @scenario
+async def topic_created_by_the_sdk(s: Session) -> None:
+    """The 0.9.0 SDK's ``create_topic`` always sends the ``durability`` options."""
+    client = await s.connect()
+    await s.tcp("create a stream", client.create_stream, "parity-sdk")
+    await s.tcp("create a topic with the SDK's create_topic", client.create_topic,
+                "parity-sdk", "events", 1)
+    await s.tcp("list the topics", client.get_topics, "parity-sdk")
+    await s.tcp("delete the stream", client.delete_stream, "parity-sdk")
+
+
+@scenario
 async def topics_over_http(s: Session) -> None:
     token = await s.http_login("log in")
     await s.http("create a stream", "POST", "/streams", json_body={"name": "parity-http"},
@@ -97,6 +106,12 @@ async def topics_over_http(s: Session) -> None:
     await s.http("create a topic with expiry and size cap", "POST", base, json_body={
         **full, "name": "bounded", "message_expiry": 60_000_000,
         "max_topic_size": 2 * 1024 * MIB}, token=token)
+    await s.http("create a topic with a cap below the segment size", "POST", base,
+                 json_body={**full, "name": "tiny", "max_topic_size": MIB}, token=token)
+    await s.http("create a topic with options", "POST", base, json_body={
+        **full, "name": "opts", "options": {"segment_size": "2 MiB"}}, token=token)
+    await s.http("create a topic with an unknown option", "POST", base, json_body={
+        **full, "name": "odd", "options": {"colour": "blue"}}, token=token)
     await s.http("create a topic in a missing stream", "POST",
                  "/streams/parity-missing/topics", json_body=full, token=token)
     await s.http("get a topic by name", "GET", f"{base}/orders", token=token)
