@@ -68,6 +68,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from helpers.scripts import exit_now
+    from coursekit.scripts import exit_now
 
     exit_now(main())
