@@ -50,9 +50,11 @@ TOO_LARGE = "Failed to buffer the request body: length limit exceeded"
 
 def json_reply(data: Any, status: int = 200, headers: dict[str, str] | None = None
                ) -> web.Response:
-    """JSON the way Iggy sends it: ``Content-Type: application/json``, no charset."""
-    return web.Response(status=status, body=json.dumps(data).encode(),
-                        content_type="application/json", headers=headers)
+    """JSON the way Iggy (serde_json) sends it: compact, UTF-8 unescaped, typed
+    ``application/json`` with no charset."""
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return web.Response(status=status, body=body, content_type="application/json",
+                        headers=headers)
 
 
 def status_for(code: Code) -> int:

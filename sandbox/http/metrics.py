@@ -33,7 +33,7 @@ async def get_metrics(request: web.Request) -> web.Response:
         "streams": len(system.streams), "topics": len(topics), "partitions": len(partitions),
         "segments": sum(p.log.segments_count for p in partitions),
         "messages": sum(p.log.messages_count for p in partitions),
-        "users": len(system.users), "clients": len(system.logged_in()),
+        "users": len(system.users), "clients": len(system.sessions),
     }
     lines = ["# HELP http_requests total count of http_requests.",
              "# TYPE http_requests counter",

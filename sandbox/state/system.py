@@ -92,18 +92,14 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
         self.sessions.pop(session.client_id, None)
 
     def get_clients(self, user: User) -> list[Session]:
-        """Connected clients: the logged-in binary-protocol connections (HTTP callers and
-        connections that have not logged in, or logged out, are not listed, as on Iggy)."""
+        """Connected clients: every binary-protocol connection, logged in or not (HTTP
+        callers are not connections, so not clients, as on Iggy)."""
         perm.read_servers(user)
-        return sorted(self.logged_in(), key=lambda s: s.client_id)
-
-    def logged_in(self) -> list[Session]:
-        return [s for s in self.sessions.values() if s.user_id is not None]
+        return sorted(self.sessions.values(), key=lambda s: s.client_id)
 
     def get_client(self, user: User, client_id: int) -> Session | None:
         perm.read_servers(user)
-        session = self.sessions.get(client_id)
-        return session if session is not None and session.user_id is not None else None
+        return self.sessions.get(client_id)
 
     def cluster_node(self) -> dict:
         """The one node of this single-node "cluster": the sandbox itself, leader, healthy."""
@@ -164,7 +160,7 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
             "partitions_count": len(partitions),
             "segments_count": sum(p.log.segments_count for p in partitions),
             "messages_count": sum(p.log.messages_count for p in partitions),
-            "clients_count": len(self.logged_in()),
+            "clients_count": len(self.sessions),
             "consumer_groups_count": sum(len(t.groups) for t in topics),
             "iggy_server_version": __version__,
             "iggy_server_semver": 9000,

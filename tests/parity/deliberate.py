@@ -43,6 +43,8 @@ DELIBERATE: tuple[Deliberate, ...] = (
                _RELEASE, "**Topic durability options.**"),
     Deliberate("topic_created_by_the_sdk", "list the topics", _RELEASE,
                "**Topic durability options.**"),
+    Deliberate("sdk_over_http", "create a topic with the SDK's create_topic", _RELEASE,
+               "**Topic durability options.**"),
 )
 
 RELEASE_SKEW_OPTION_KEYS = frozenset({"enforce_fsync", "durability",

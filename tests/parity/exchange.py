@@ -1,7 +1,8 @@
 """A scenario's view of one server: run requests, write each one down as an exchange.
 
-A scenario gets a ``Session``. ``tcp(step, call, ...)`` runs one SDK call and records its
-result, or the error the SDK raised; ``http(step, method, path, ...)`` sends one request
+A scenario gets a ``Session``. ``sdk(step, call, ...)`` runs one SDK call (over TCP, or
+over HTTP for a client built on ``HttpConfig``) and records its result, or the error the
+SDK raised; ``http(step, method, path, ...)`` sends one request
 and records the status, the headers that matter and the body. Every step is named in
 words and the name is unique within its scenario, so a difference points at a step.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import io
 import json
 import zipfile
@@ -69,7 +71,7 @@ class Session:
     _http: aiohttp.ClientSession | None = None
     _clients: list[IggyClient] = field(default_factory=list)
 
-    # ------------------------------------------------------------------ TCP (the SDK)
+    # ------------------------------------------------------------------ the SDK
     async def connect(self, username: str | None = None, password: str | None = None,
                       *, login: bool = True) -> IggyClient:
         """A new SDK client (its own connection); logged in unless ``login=False``.
@@ -89,14 +91,14 @@ class Session:
         self._clients.append(client)
         return client
 
-    async def tcp(self, step: str, call: Callable[..., Awaitable[Any]], *args: Any,
+    async def sdk(self, step: str, call: Callable[..., Awaitable[Any]], *args: Any,
                   vary: tuple[str, ...] = (), **kwargs: Any) -> Any:
         """Run ``call(*args, **kwargs)`` (an SDK method) and record what came back.
 
         Returns the SDK's result, or None when it raised (the error is recorded).
         ``vary`` names result paths whose values legitimately differ run to run.
         """
-        exchange: dict[str, Any] = {"step": self._unique(step), "tcp": call.__name__,
+        exchange: dict[str, Any] = {"step": self._unique(step), "sdk": call.__name__,
                                     "args": _summary(args, kwargs)}
         try:
             result = await asyncio.wait_for(call(*args, **kwargs), CLIENT_TIMEOUT)
@@ -108,13 +110,13 @@ class Session:
         self._record(exchange, vary)
         return result
 
-    async def tcp_raw(self, step: str, client: IggyClient, code: int, payload: bytes,
+    async def sdk_raw(self, step: str, client: IggyClient, code: int, payload: bytes,
                       decode: Callable[[bytes], Any] | None = None) -> bytes | None:
         """A command the 0.9.0 Python SDK has no method for, through ``send_binary_request``.
 
         Records the reply decoded by ``decode`` (hex when there is none), or the error.
         """
-        exchange: dict[str, Any] = {"step": self._unique(step), "tcp": f"command {code}",
+        exchange: dict[str, Any] = {"step": self._unique(step), "sdk": f"command {code}",
                                     "args": payload.hex()}
         try:
             reply = await asyncio.wait_for(client.send_binary_request(code, payload),
@@ -195,7 +197,10 @@ class Session:
             # Already logged out, or the connection is gone: nothing left to undo.
             with contextlib.suppress(TimeoutError, RuntimeError):
                 await asyncio.wait_for(client.logout_user(), 5)
+        # A logged-out SDK client reconnects for its next heartbeat; only dropping it
+        # closes its connection, so the next scenario starts with no client connected.
         self._clients.clear()
+        gc.collect()
 
     def _unique(self, step: str) -> str:
         if any(exchange["step"] == step for exchange in self.exchanges):

@@ -1,13 +1,16 @@
 """Run scenarios against one server and return their normalised exchanges.
 
 Between two scenarios the server is put back to its starting state (no streams, no users
-but root, no personal tokens of root), so each scenario starts from the same ids whatever
-ran before it, and a scenario that stopped half-way does not disturb the next one.
+but root, no personal tokens of root, no client connected), so each scenario starts from
+the same ids and the same client list whatever ran before it, and a scenario that stopped
+half-way does not disturb the next one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import traceback
 
 from tests.parity.exchange import Session, Target
@@ -15,6 +18,8 @@ from tests.parity.normalise import normalise_scenario
 from tests.parity.scenarios import SCENARIOS
 
 ABORTED = "scenario stopped early"  # the step name of a scenario's unexpected exception
+CLIENTS_GONE_WITHIN = 10.0  # seconds for the server to see the last scenario's clients go
+JSON = {"Content-Type": "application/json"}
 
 
 async def run_scenario(target: Target, name: str) -> list[dict]:
@@ -40,23 +45,26 @@ async def run_all(target: Target, names: list[str] | None = None) -> dict[str, l
 
 
 async def reset_server(target: Target) -> None:
-    """Delete every stream, every user but root and root's personal tokens. Not recorded."""
+    """Delete every stream, every user but root and root's personal tokens, over HTTP, then
+    wait until no binary-protocol client is connected any more. Not recorded."""
     session = Session(target)
     try:
-        client = await session.connect()
-        for stream in await client.get_streams():
-            await client.delete_stream(stream.id)
-        for user in await client.get_users():
-            if user.id != 0:
-                await client.delete_user(user.id)
         credentials = {"username": target.username, "password": target.password}
-        token = (await session.send("POST", "/users/login", {
-            "Content-Type": "application/json"}, json.dumps(credentials).encode()
-        )).body["access_token"]["token"]
-        bearer = {"Authorization": f"Bearer {token}"}
-        tokens = (await session.send("GET", "/personal-access-tokens", bearer, None)).body
-        for personal in tokens or ():
+        login = await session.send("POST", "/users/login", JSON, json.dumps(credentials).encode())
+        bearer = {"Authorization": f"Bearer {login.body['access_token']['token']}"}
+        for stream in (await session.send("GET", "/streams", bearer, None)).body:
+            await session.send("DELETE", f"/streams/{stream['id']}", bearer, None)
+        for user in (await session.send("GET", "/users", bearer, None)).body:
+            if user["id"] != 0:
+                await session.send("DELETE", f"/users/{user['id']}", bearer, None)
+        for personal in (await session.send("GET", "/personal-access-tokens", bearer,
+                                            None)).body:
             await session.send("DELETE", f"/personal-access-tokens/{personal['name']}",
-                                bearer, None)
+                               bearer, None)
+        deadline = time.monotonic() + CLIENTS_GONE_WITHIN
+        while (await session.send("GET", "/clients", bearer, None)).body:
+            if time.monotonic() > deadline:
+                raise RuntimeError("SDK clients of the last scenario are still connected")
+            await asyncio.sleep(0.05)
     finally:
         await session.close()

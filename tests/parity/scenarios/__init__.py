@@ -34,5 +34,6 @@ from tests.parity.scenarios import (  # noqa: E402, F401, I001
     users,
     tokens,
     http_api,
+    sdk_http,
     retention,
 )

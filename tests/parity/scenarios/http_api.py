@@ -104,7 +104,7 @@ async def http_system_routes(s: Session) -> None:
     await s.http("sizes in the stream", "GET", f"/streams/{STREAM}", token=token)
     await s.http("sizes in the topic and its partitions", "GET",
                  f"/streams/{STREAM}/topics/{TOPIC}", token=token)
-    await s.tcp("the same sizes over TCP", tcp.get_topic, STREAM, TOPIC)
+    await s.sdk("the same sizes over TCP", tcp.get_topic, STREAM, TOPIC)
     await s.http("stats count what exists", "GET", "/stats", token=token)
-    await s.tcp("stats over TCP", tcp.get_stats)
+    await s.sdk("stats over TCP", tcp.get_stats)
     await s.http("delete the stream", "DELETE", f"/streams/{STREAM}", token=token)

@@ -21,40 +21,40 @@ def _messages(first: int, count: int, prefix: str = "event") -> list[SendMessage
 @scenario
 async def messages_over_tcp(s: Session) -> None:
     client = await s.connect()
-    await s.tcp("create a stream", client.create_stream, STREAM)
-    await s.tcp_raw("create a topic with three partitions", client, commands.CREATE_TOPIC,
+    await s.sdk("create a stream", client.create_stream, STREAM)
+    await s.sdk_raw("create a topic with three partitions", client, commands.CREATE_TOPIC,
                     commands.create_topic(STREAM, TOPIC, 3), commands.created)
-    await s.tcp("send five to partition 0", client.send_messages, STREAM, TOPIC,
+    await s.sdk("send five to partition 0", client.send_messages, STREAM, TOPIC,
                 Partitioning.partition_id(0), _messages(0, 5))
-    await s.tcp("send three more to partition 0", client.send_messages, STREAM, TOPIC, 0,
+    await s.sdk("send three more to partition 0", client.send_messages, STREAM, TOPIC, 0,
                 _messages(5, 3))
-    await s.tcp("send balanced (round robin over partitions)", client.send_messages, STREAM,
+    await s.sdk("send balanced (round robin over partitions)", client.send_messages, STREAM,
                 TOPIC, Partitioning.balanced(), _messages(100, 1, "rr"))
-    await s.tcp("send balanced again", client.send_messages, STREAM, TOPIC,
+    await s.sdk("send balanced again", client.send_messages, STREAM, TOPIC,
                 Partitioning.balanced(), _messages(101, 1, "rr"))
-    await s.tcp("send with a key", client.send_messages, STREAM, TOPIC,
+    await s.sdk("send with a key", client.send_messages, STREAM, TOPIC,
                 Partitioning.messages_key("customer-42"), _messages(200, 2, "key"))
-    await s.tcp("send with the same key again", client.send_messages, STREAM, TOPIC,
+    await s.sdk("send with the same key again", client.send_messages, STREAM, TOPIC,
                 Partitioning.messages_key("customer-42"), _messages(202, 1, "key"))
-    await s.tcp("send with user headers", client.send_messages, STREAM, TOPIC, 1, [
+    await s.sdk("send with user headers", client.send_messages, STREAM, TOPIC, 1, [
         SendMessage("with headers", id=300,
                     user_headers={"source": "parity", "attempt": 2, "ok": True})])
-    await s.tcp("send with id 0 (the SDK gives it one)", client.send_messages, STREAM, TOPIC,
+    await s.sdk("send with id 0 (the SDK gives it one)", client.send_messages, STREAM, TOPIC,
                 2, [SendMessage("no id", id=0)])
-    await s.tcp("send to a missing partition", client.send_messages, STREAM, TOPIC, 7,
+    await s.sdk("send to a missing partition", client.send_messages, STREAM, TOPIC, 7,
                 _messages(0, 1))
-    await s.tcp("send to a missing topic", client.send_messages, STREAM, "missing", 0,
+    await s.sdk("send to a missing topic", client.send_messages, STREAM, "missing", 0,
                 _messages(0, 1))
-    await s.tcp("send to a missing stream", client.send_messages, "parity-missing", TOPIC, 0,
+    await s.sdk("send to a missing stream", client.send_messages, "parity-missing", TOPIC, 0,
                 _messages(0, 1))
-    await s.tcp("send no messages", client.send_messages, STREAM, TOPIC, 0, [])
+    await s.sdk("send no messages", client.send_messages, STREAM, TOPIC, 0, [])
 
     reader = Consumer.Single("parity-reader")
 
     async def poll(step: str, strategy: PollingStrategy, count: int = 10, *,
                    partition: int | None = 0, consumer: Consumer = reader,
                    auto_commit: bool = False, vary: tuple[str, ...] = ()) -> list:
-        return await s.tcp(step, client.poll_messages, STREAM, TOPIC, consumer=consumer,
+        return await s.sdk(step, client.poll_messages, STREAM, TOPIC, consumer=consumer,
                            polling_strategy=strategy, count=count, auto_commit=auto_commit,
                            partition_id=partition, vary=vary)
 
@@ -81,18 +81,18 @@ async def messages_over_tcp(s: Session) -> None:
                partition=None)
     await poll("poll a missing partition", PollingStrategy.First(), 1, partition=9)
     await poll("poll zero messages", PollingStrategy.First(), 0)
-    await s.tcp("poll a missing topic", client.poll_messages, STREAM, "missing",
+    await s.sdk("poll a missing topic", client.poll_messages, STREAM, "missing",
                 consumer=reader, polling_strategy=PollingStrategy.First(), count=1,
                 auto_commit=False, partition_id=0)
     await poll("a numeric consumer id has its own offsets", PollingStrategy.Next(), 2,
                consumer=Consumer.Single(7), auto_commit=True)
-    await s.tcp("the topic counts its messages", client.get_topic, STREAM, TOPIC)
-    await s.tcp("purge the topic", client.purge_topic, STREAM, TOPIC)
+    await s.sdk("the topic counts its messages", client.get_topic, STREAM, TOPIC)
+    await s.sdk("purge the topic", client.purge_topic, STREAM, TOPIC)
     await poll("poll first after the purge", PollingStrategy.First(), 10)
-    await s.tcp("send after the purge", client.send_messages, STREAM, TOPIC, 0,
+    await s.sdk("send after the purge", client.send_messages, STREAM, TOPIC, 0,
                 _messages(0, 2, "after"))
     await poll("offsets go on after a purge", PollingStrategy.First(), 10)
-    await s.tcp("delete the stream", client.delete_stream, STREAM)
+    await s.sdk("delete the stream", client.delete_stream, STREAM)
 
 
 def _b64(data: bytes | str) -> str:

@@ -13,17 +13,17 @@ STREAM, TOPIC = "parity-offsets", "events"
 @scenario
 async def offsets_over_tcp(s: Session) -> None:
     client = await s.connect()
-    await s.tcp("create a stream", client.create_stream, STREAM)
-    await s.tcp_raw("create a topic with two partitions", client, commands.CREATE_TOPIC,
+    await s.sdk("create a stream", client.create_stream, STREAM)
+    await s.sdk_raw("create a topic with two partitions", client, commands.CREATE_TOPIC,
                     commands.create_topic(STREAM, TOPIC, 2), commands.created)
-    await s.tcp("send six to partition 0", client.send_messages, STREAM, TOPIC, 0,
+    await s.sdk("send six to partition 0", client.send_messages, STREAM, TOPIC, 0,
                 [SendMessage(f"m{n}", id=n + 1) for n in range(6)])
 
     async def offset(step: str, command: int, tail: bytes = b"", *, consumer: int | str =
                      "parity-reader", kind: int = commands.SINGLE, partition: int | None = 0,
                      topic: str = TOPIC) -> None:
         decode = commands.offset_reply if command == commands.GET_CONSUMER_OFFSET else None
-        await s.tcp_raw(step, client, command, commands.offset_target(
+        await s.sdk_raw(step, client, command, commands.offset_target(
             kind, consumer, STREAM, topic, partition) + tail, decode)
 
     get, store, delete = (commands.GET_CONSUMER_OFFSET, commands.STORE_CONSUMER_OFFSET,
@@ -31,7 +31,7 @@ async def offsets_over_tcp(s: Session) -> None:
     await offset("read an offset never stored", get)
     await offset("store offset 2", store, commands.store_offset(2))
     await offset("read it back", get)
-    await s.tcp("poll next continues after the stored offset", client.poll_messages, STREAM,
+    await s.sdk("poll next continues after the stored offset", client.poll_messages, STREAM,
                 TOPIC, consumer=Consumer.Single("parity-reader"),
                 polling_strategy=PollingStrategy.Next(), count=10, auto_commit=False,
                 partition_id=0)
@@ -45,7 +45,7 @@ async def offsets_over_tcp(s: Session) -> None:
     await offset("read without a partition", get, partition=None)
     await offset("store a group's offset", store, commands.store_offset(3),
                  consumer="parity-group", kind=commands.GROUP)
-    await s.tcp("create the group", client.create_consumer_group, STREAM, TOPIC,
+    await s.sdk("create the group", client.create_consumer_group, STREAM, TOPIC,
                 "parity-group")
     await offset("store the group's offset", store, commands.store_offset(3),
                  consumer="parity-group", kind=commands.GROUP)
@@ -53,7 +53,7 @@ async def offsets_over_tcp(s: Session) -> None:
     await offset("delete the offset", delete, commands.delete_offset())
     await offset("read the deleted offset", get)
     await offset("delete it again", delete, commands.delete_offset())
-    await s.tcp("delete the stream", client.delete_stream, STREAM)
+    await s.sdk("delete the stream", client.delete_stream, STREAM)
 
 
 @scenario

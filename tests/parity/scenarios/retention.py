@@ -22,8 +22,8 @@ BATCH, PAYLOAD = 600, b"r" * 1000
 
 async def _topic(s: Session, client: IggyClient, stream: str, partitions: int = 1,
                  **options: int) -> None:
-    await s.tcp("create a stream", client.create_stream, stream)
-    await s.tcp_raw("create a topic with 1 MiB segments", client, commands.CREATE_TOPIC,
+    await s.sdk("create a stream", client.create_stream, stream)
+    await s.sdk_raw("create a topic with 1 MiB segments", client, commands.CREATE_TOPIC,
                     commands.create_topic(stream, "log", partitions, segment_size=MIB,
                                           **options), commands.created)
 
@@ -32,12 +32,12 @@ async def _fill(s: Session, client: IggyClient, stream: str, batches: int, label
     """Send ``batches`` batches to partition 0; one exchange per batch."""
     for batch in range(batches):
         first = batch * BATCH
-        await s.tcp(f"{label}: batch {batch + 1} of {batches}", client.send_messages, stream,
+        await s.sdk(f"{label}: batch {batch + 1} of {batches}", client.send_messages, stream,
                     "log", 0, [SendMessage(PAYLOAD, id=first + n + 1) for n in range(BATCH)])
 
 
 async def _partition(s: Session, step: str, client: IggyClient, stream: str) -> None:
-    await s.tcp(step, client.get_topic, stream, "log")
+    await s.sdk(step, client.get_topic, stream, "log")
 
 
 @scenario
@@ -49,11 +49,11 @@ async def retention_message_expiry(s: Session) -> None:
     await _partition(s, "a sealed segment and an active one before expiry", client, stream)
     await s.wait_for_cleaner(EXPIRY_SECONDS)
     await _partition(s, "the sealed segment expired, the active one stays", client, stream)
-    await s.tcp("the first message left is the active segment's first", client.poll_messages,
+    await s.sdk("the first message left is the active segment's first", client.poll_messages,
                 stream, "log", consumer=Consumer.Single("parity-reader"),
                 polling_strategy=PollingStrategy.First(), count=1, auto_commit=False,
                 partition_id=0)
-    await s.tcp("delete the stream", client.delete_stream, stream)
+    await s.sdk("delete the stream", client.delete_stream, stream)
 
 
 @scenario
@@ -63,17 +63,17 @@ async def retention_offset_barrier(s: Session) -> None:
     await _topic(s, client, stream, message_expiry=EXPIRY_SECONDS * 1_000_000)
     await _fill(s, client, stream, 3, "fill a segment and a half")
     target = commands.offset_target(commands.SINGLE, "parity-reader", stream, "log", 0)
-    await s.tcp_raw("store an offset inside the first segment", client,
+    await s.sdk_raw("store an offset inside the first segment", client,
                     commands.STORE_CONSUMER_OFFSET, target + commands.store_offset(5))
     await s.wait_for_cleaner(EXPIRY_SECONDS)
     await _partition(s, "the stored offset keeps the expired segment", client, stream)
-    await s.tcp_raw("move the offset past the first segment", client,
+    await s.sdk_raw("move the offset past the first segment", client,
                     commands.STORE_CONSUMER_OFFSET, target + commands.store_offset(1300))
     await s.wait_for_cleaner()
     await _partition(s, "now the expired segment goes", client, stream)
-    await s.tcp_raw("the stored offset is unchanged", client, commands.GET_CONSUMER_OFFSET,
+    await s.sdk_raw("the stored offset is unchanged", client, commands.GET_CONSUMER_OFFSET,
                     target, commands.offset_reply)
-    await s.tcp("delete the stream", client.delete_stream, stream)
+    await s.sdk("delete the stream", client.delete_stream, stream)
 
 
 @scenario
@@ -86,5 +86,5 @@ async def retention_size_cap_floor(s: Session) -> None:
     await _fill(s, client, stream, 7, "fill three and a half segments")
     await s.wait_for_cleaner()
     await _partition(s, "nothing was deleted: the cap is under the floor", client, stream)
-    await s.tcp("delete the stream", client.delete_stream, stream)
+    await s.sdk("delete the stream", client.delete_stream, stream)
 

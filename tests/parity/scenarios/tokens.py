@@ -77,15 +77,15 @@ async def personal_access_tokens_over_http(s: Session) -> None:
 @scenario
 async def personal_access_tokens_over_tcp(s: Session) -> None:
     client = await s.connect()
-    await s.tcp_raw("no personal tokens yet", client, commands.GET_PERSONAL_ACCESS_TOKENS, b"",
+    await s.sdk_raw("no personal tokens yet", client, commands.GET_PERSONAL_ACCESS_TOKENS, b"",
                     commands.tokens_reply)
-    reply = await s.tcp_raw("create a personal token", client,
+    reply = await s.sdk_raw("create a personal token", client,
                             commands.CREATE_PERSONAL_ACCESS_TOKEN,
                             commands.create_token("parity-tcp-pat", 0), commands.token_reply)
-    await s.tcp_raw("create one whose name exists", client,
+    await s.sdk_raw("create one whose name exists", client,
                     commands.CREATE_PERSONAL_ACCESS_TOKEN,
                     commands.create_token("parity-tcp-pat", 0), commands.token_reply)
-    await s.tcp_raw("list personal tokens", client, commands.GET_PERSONAL_ACCESS_TOKENS, b"",
+    await s.sdk_raw("list personal tokens", client, commands.GET_PERSONAL_ACCESS_TOKENS, b"",
                     commands.tokens_reply)
     if reply:
         personal = commands.token_reply(reply)["token"]
@@ -93,12 +93,12 @@ async def personal_access_tokens_over_tcp(s: Session) -> None:
             server_address=s.target.tcp_address,
             auto_login=AutoLogin.personal_access_token(personal),
             reconnection=TcpReconnectionConfig(max_retries=1, interval=timedelta(seconds=1))))
-        await s.tcp("connect and log in with the personal token", with_token.connect)
-        await s.tcp("the token's user lists streams", with_token.get_streams)
+        await s.sdk("connect and log in with the personal token", with_token.connect)
+        await s.sdk("the token's user lists streams", with_token.get_streams)
         await asyncio.wait_for(with_token.logout_user(), CLIENT_TIMEOUT)
-    await s.tcp_raw("delete the personal token", client,
+    await s.sdk_raw("delete the personal token", client,
                     commands.DELETE_PERSONAL_ACCESS_TOKEN, commands.delete_token("parity-tcp-pat"))
-    await s.tcp_raw("delete it again", client, commands.DELETE_PERSONAL_ACCESS_TOKEN,
+    await s.sdk_raw("delete it again", client, commands.DELETE_PERSONAL_ACCESS_TOKEN,
                     commands.delete_token("parity-tcp-pat"))
-    await s.tcp_raw("no personal tokens left", client, commands.GET_PERSONAL_ACCESS_TOKENS, b"",
+    await s.sdk_raw("no personal tokens left", client, commands.GET_PERSONAL_ACCESS_TOKENS, b"",
                     commands.tokens_reply)

@@ -15,11 +15,11 @@ MIB = 1024 * 1024
 @scenario
 async def topics_over_tcp(s: Session) -> None:
     client = await s.connect()
-    await s.tcp("create a stream", client.create_stream, "parity-topics")
+    await s.sdk("create a stream", client.create_stream, "parity-topics")
 
     async def create(step: str, stream: int | str, topic: str, partitions: int,
                      **options: int | str) -> None:
-        await s.tcp_raw(step, client, commands.CREATE_TOPIC,
+        await s.sdk_raw(step, client, commands.CREATE_TOPIC,
                         commands.create_topic(stream, topic, partitions, **options),
                         commands.created)
 
@@ -41,56 +41,56 @@ async def topics_over_tcp(s: Session) -> None:
                  colour="blue")
     await create("create a topic with gzip compression", "parity-topics", "zipped", 1,
                  compression_algorithm="gzip")
-    await s.tcp("get a topic by name", client.get_topic, "parity-topics", "orders")
-    await s.tcp("get a topic by id", client.get_topic, "parity-topics", 1)
-    await s.tcp("get the bounded topic", client.get_topic, "parity-topics", "bounded")
-    await s.tcp("get the topic created with text options", client.get_topic, "parity-topics",
+    await s.sdk("get a topic by name", client.get_topic, "parity-topics", "orders")
+    await s.sdk("get a topic by id", client.get_topic, "parity-topics", 1)
+    await s.sdk("get the bounded topic", client.get_topic, "parity-topics", "bounded")
+    await s.sdk("get the topic created with text options", client.get_topic, "parity-topics",
                 "texts")
-    await s.tcp("get the gzip topic", client.get_topic, "parity-topics", "zipped")
-    await s.tcp("get a missing topic", client.get_topic, "parity-topics", "missing")
-    await s.tcp("get a topic of a missing stream", client.get_topic, "parity-missing", "orders")
-    await s.tcp("list topics", client.get_topics, "parity-topics")
-    await s.tcp("list topics of a missing stream", client.get_topics, "parity-missing")
-    await s.tcp("update name, expiry and size cap", client.update_topic, "parity-topics",
+    await s.sdk("get the gzip topic", client.get_topic, "parity-topics", "zipped")
+    await s.sdk("get a missing topic", client.get_topic, "parity-topics", "missing")
+    await s.sdk("get a topic of a missing stream", client.get_topic, "parity-missing", "orders")
+    await s.sdk("list topics", client.get_topics, "parity-topics")
+    await s.sdk("list topics of a missing stream", client.get_topics, "parity-missing")
+    await s.sdk("update name, expiry and size cap", client.update_topic, "parity-topics",
                 "bounded", "bounded-2",
                 message_expiry=IggyExpiry.ExpireDuration(timedelta(seconds=90)),
                 max_topic_size=MaxTopicSize.Custom(16 * MIB))
-    await s.tcp("update a setting that is fixed at creation", client.update_topic,
+    await s.sdk("update a setting that is fixed at creation", client.update_topic,
                 "parity-topics", "bounded-2", "bounded-2", options={"segment_size": "4 MiB"})
-    await s.tcp("update to a taken name", client.update_topic, "parity-topics", "bounded-2",
+    await s.sdk("update to a taken name", client.update_topic, "parity-topics", "bounded-2",
                 "orders")
-    await s.tcp("get the updated topic", client.get_topic, "parity-topics", "bounded-2")
-    await s.tcp("add two partitions", client.create_partitions, "parity-topics", "orders", 2)
-    await s.tcp("add no partitions", client.create_partitions, "parity-topics", "orders", 0)
-    await s.tcp("remove one partition", client.delete_partitions, "parity-topics", "orders", 1)
-    await s.tcp("remove more partitions than exist", client.delete_partitions,
+    await s.sdk("get the updated topic", client.get_topic, "parity-topics", "bounded-2")
+    await s.sdk("add two partitions", client.create_partitions, "parity-topics", "orders", 2)
+    await s.sdk("add no partitions", client.create_partitions, "parity-topics", "orders", 0)
+    await s.sdk("remove one partition", client.delete_partitions, "parity-topics", "orders", 1)
+    await s.sdk("remove more partitions than exist", client.delete_partitions,
                 "parity-topics", "orders", 10)
-    await s.tcp("get the topic after partition changes", client.get_topic, "parity-topics",
+    await s.sdk("get the topic after partition changes", client.get_topic, "parity-topics",
                 "orders")
-    await s.tcp("add partitions to a missing topic", client.create_partitions,
+    await s.sdk("add partitions to a missing topic", client.create_partitions,
                 "parity-topics", "missing", 1)
-    await s.tcp("purge a topic", client.purge_topic, "parity-topics", "orders")
-    await s.tcp("delete a topic", client.delete_topic, "parity-topics", "texts")
-    await s.tcp("delete it again", client.delete_topic, "parity-topics", "texts")
+    await s.sdk("purge a topic", client.purge_topic, "parity-topics", "orders")
+    await s.sdk("delete a topic", client.delete_topic, "parity-topics", "texts")
+    await s.sdk("delete it again", client.delete_topic, "parity-topics", "texts")
     await create("a new topic takes the lowest free id", "parity-topics", "reused", 1)
-    await s.tcp("get the topic in the reused slot", client.get_topic, "parity-topics",
+    await s.sdk("get the topic in the reused slot", client.get_topic, "parity-topics",
                 "reused")
-    await s.tcp("list topics at the end", client.get_topics, "parity-topics")
+    await s.sdk("list topics at the end", client.get_topics, "parity-topics")
     for scope in ("topic", "stream", "user"):
-        await s.tcp(f"describe the {scope} options", client.describe_options, scope)
-    await s.tcp("describe options of an unknown scope", client.describe_options, "planet")
-    await s.tcp("delete the stream with its topics", client.delete_stream, "parity-topics")
+        await s.sdk(f"describe the {scope} options", client.describe_options, scope)
+    await s.sdk("describe options of an unknown scope", client.describe_options, "planet")
+    await s.sdk("delete the stream with its topics", client.delete_stream, "parity-topics")
 
 
 @scenario
 async def topic_created_by_the_sdk(s: Session) -> None:
     """The 0.9.0 SDK's ``create_topic`` always sends the ``durability`` options."""
     client = await s.connect()
-    await s.tcp("create a stream", client.create_stream, "parity-sdk")
-    await s.tcp("create a topic with the SDK's create_topic", client.create_topic,
+    await s.sdk("create a stream", client.create_stream, "parity-sdk")
+    await s.sdk("create a topic with the SDK's create_topic", client.create_topic,
                 "parity-sdk", "events", 1)
-    await s.tcp("list the topics", client.get_topics, "parity-sdk")
-    await s.tcp("delete the stream", client.delete_stream, "parity-sdk")
+    await s.sdk("list the topics", client.get_topics, "parity-sdk")
+    await s.sdk("delete the stream", client.delete_stream, "parity-sdk")
 
 
 @scenario

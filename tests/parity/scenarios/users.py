@@ -22,82 +22,82 @@ STREAM, TOPIC = "parity-users", "events"
 @scenario
 async def users_and_permissions_over_tcp(s: Session) -> None:
     root = await s.connect()
-    await s.tcp("list the root user", root.get_users)
-    await s.tcp("get root by id", root.get_user, 0)
-    await s.tcp("create a stream", root.create_stream, STREAM)
-    await s.tcp_raw("create a topic", root, commands.CREATE_TOPIC,
+    await s.sdk("list the root user", root.get_users)
+    await s.sdk("get root by id", root.get_user, 0)
+    await s.sdk("create a stream", root.create_stream, STREAM)
+    await s.sdk_raw("create a topic", root, commands.CREATE_TOPIC,
                     commands.create_topic(STREAM, TOPIC, 1), commands.created)
-    await s.tcp("send a message", root.send_messages, STREAM, TOPIC, 0,
+    await s.sdk("send a message", root.send_messages, STREAM, TOPIC, 0,
                 [SendMessage("hello", id=1)])
-    await s.tcp("create a reader (read streams, poll)", root.create_user, "parity-reader",
+    await s.sdk("create a reader (read streams, poll)", root.create_user, "parity-reader",
                 "reader-pass-1", UserStatus.Active, Permissions(
                     GlobalPermissions(read_streams=True, read_topics=True,
                                       poll_messages=True)))
-    await s.tcp("create a user with no permissions", root.create_user, "parity-nobody",
+    await s.sdk("create a user with no permissions", root.create_user, "parity-nobody",
                 "nobody-pass-1")
-    await s.tcp("create an inactive user", root.create_user, "parity-inactive",
+    await s.sdk("create an inactive user", root.create_user, "parity-inactive",
                 "inactive-pass-1", UserStatus.Inactive)
-    await s.tcp("create a user whose name exists", root.create_user, "parity-reader", "other-1")
-    await s.tcp("create a user with a short password", root.create_user, "parity-short", "x")
-    await s.tcp("create a user with an empty name", root.create_user, "", "some-pass-1")
-    await s.tcp("list four users", root.get_users)
-    await s.tcp("get the reader by name", root.get_user, "parity-reader")
-    await s.tcp("get a missing user", root.get_user, "parity-missing")
+    await s.sdk("create a user whose name exists", root.create_user, "parity-reader", "other-1")
+    await s.sdk("create a user with a short password", root.create_user, "parity-short", "x")
+    await s.sdk("create a user with an empty name", root.create_user, "", "some-pass-1")
+    await s.sdk("list four users", root.get_users)
+    await s.sdk("get the reader by name", root.get_user, "parity-reader")
+    await s.sdk("get a missing user", root.get_user, "parity-missing")
 
     reader = await s.connect(login=False)
-    await s.tcp("log in with a wrong password", reader.login_user, "parity-reader", "wrong-1")
-    await s.tcp("log in as a missing user", reader.login_user, "parity-missing", "some-pass-1")
+    await s.sdk("log in with a wrong password", reader.login_user, "parity-reader", "wrong-1")
+    await s.sdk("log in as a missing user", reader.login_user, "parity-missing", "some-pass-1")
     inactive = await s.connect(login=False)
-    await s.tcp("log in as the inactive user", inactive.login_user, "parity-inactive",
+    await s.sdk("log in as the inactive user", inactive.login_user, "parity-inactive",
                 "inactive-pass-1")
-    await s.tcp("log in as the reader", reader.login_user, "parity-reader", "reader-pass-1")
-    await s.tcp("the reader lists streams", reader.get_streams)
-    await s.tcp("the reader polls", reader.poll_messages, STREAM, TOPIC,
+    await s.sdk("log in as the reader", reader.login_user, "parity-reader", "reader-pass-1")
+    await s.sdk("the reader lists streams", reader.get_streams)
+    await s.sdk("the reader polls", reader.poll_messages, STREAM, TOPIC,
                 consumer=Consumer.Single("r"), polling_strategy=PollingStrategy.First(),
                 count=5, auto_commit=False, partition_id=0)
-    await s.tcp("the reader may not send", reader.send_messages, STREAM, TOPIC, 0,
+    await s.sdk("the reader may not send", reader.send_messages, STREAM, TOPIC, 0,
                 [SendMessage("nope", id=2)])
-    await s.tcp("the reader may not create streams", reader.create_stream, "parity-no")
-    await s.tcp("the reader may not list users", reader.get_users)
-    await s.tcp("the reader may read itself", reader.get_user, "parity-reader")
-    await s.tcp("the reader may not read others", reader.get_user, "parity-nobody")
-    await s.tcp("the reader may not read stats", reader.get_stats)
+    await s.sdk("the reader may not create streams", reader.create_stream, "parity-no")
+    await s.sdk("the reader may not list users", reader.get_users)
+    await s.sdk("the reader may read itself", reader.get_user, "parity-reader")
+    await s.sdk("the reader may not read others", reader.get_user, "parity-nobody")
+    await s.sdk("the reader may not read stats", reader.get_stats)
 
     nobody = await s.connect("parity-nobody", "nobody-pass-1")
-    await s.tcp("a user without permissions lists streams", nobody.get_streams)
-    await s.tcp("a user without permissions gets a stream", nobody.get_stream, STREAM)
-    await s.tcp("a user without permissions polls", nobody.poll_messages, STREAM, TOPIC,
+    await s.sdk("a user without permissions lists streams", nobody.get_streams)
+    await s.sdk("a user without permissions gets a stream", nobody.get_stream, STREAM)
+    await s.sdk("a user without permissions polls", nobody.poll_messages, STREAM, TOPIC,
                 consumer=Consumer.Single("n"), polling_strategy=PollingStrategy.First(),
                 count=5, auto_commit=False, partition_id=0)
-    await s.tcp("grant sending on the stream only", root.update_permissions, "parity-nobody",
+    await s.sdk("grant sending on the stream only", root.update_permissions, "parity-nobody",
                 Permissions(streams={0: StreamPermissions(send_messages=True,
                                                           read_stream=True)}))
-    await s.tcp("get the user with stream permissions", root.get_user, "parity-nobody")
-    await s.tcp("the stream-scoped user sends", nobody.send_messages, STREAM, TOPIC, 0,
+    await s.sdk("get the user with stream permissions", root.get_user, "parity-nobody")
+    await s.sdk("the stream-scoped user sends", nobody.send_messages, STREAM, TOPIC, 0,
                 [SendMessage("granted", id=3)])
-    await s.tcp("the stream-scoped user reads the stream", nobody.get_stream, STREAM)
-    await s.tcp("revoke every permission", root.update_permissions, "parity-nobody", None)
-    await s.tcp("sending is refused again", nobody.send_messages, STREAM, TOPIC, 0,
+    await s.sdk("the stream-scoped user reads the stream", nobody.get_stream, STREAM)
+    await s.sdk("revoke every permission", root.update_permissions, "parity-nobody", None)
+    await s.sdk("sending is refused again", nobody.send_messages, STREAM, TOPIC, 0,
                 [SendMessage("revoked", id=4)])
-    await s.tcp("rename a user", root.update_user, "parity-nobody", "parity-renamed")
-    await s.tcp("deactivate a user", root.update_user, "parity-renamed",
+    await s.sdk("rename a user", root.update_user, "parity-nobody", "parity-renamed")
+    await s.sdk("deactivate a user", root.update_user, "parity-renamed",
                 status=UserStatus.Inactive)
-    await s.tcp("get the renamed, inactive user", root.get_user, "parity-renamed")
-    await s.tcp("change a password with the wrong current one", root.change_password,
+    await s.sdk("get the renamed, inactive user", root.get_user, "parity-renamed")
+    await s.sdk("change a password with the wrong current one", root.change_password,
                 "parity-reader", "wrong-1", "reader-pass-2")
-    await s.tcp("change a password", root.change_password, "parity-reader", "reader-pass-1",
+    await s.sdk("change a password", root.change_password, "parity-reader", "reader-pass-1",
                 "reader-pass-2")
     again = await s.connect(login=False)
-    await s.tcp("the old password no longer works", again.login_user, "parity-reader",
+    await s.sdk("the old password no longer works", again.login_user, "parity-reader",
                 "reader-pass-1")
-    await s.tcp("the new password works", again.login_user, "parity-reader", "reader-pass-2")
-    await s.tcp("root cannot be deleted", root.delete_user, 0)
-    await s.tcp("root's permissions cannot change", root.update_permissions, 0, None)
+    await s.sdk("the new password works", again.login_user, "parity-reader", "reader-pass-2")
+    await s.sdk("root cannot be deleted", root.delete_user, 0)
+    await s.sdk("root's permissions cannot change", root.update_permissions, 0, None)
     for name in ("parity-reader", "parity-renamed", "parity-inactive"):
-        await s.tcp(f"delete {name}", root.delete_user, name)
-    await s.tcp("delete a missing user", root.delete_user, "parity-reader")
-    await s.tcp("only root is left", root.get_users)
-    await s.tcp("delete the stream", root.delete_stream, STREAM)
+        await s.sdk(f"delete {name}", root.delete_user, name)
+    await s.sdk("delete a missing user", root.delete_user, "parity-reader")
+    await s.sdk("only root is left", root.get_users)
+    await s.sdk("delete the stream", root.delete_stream, STREAM)
 
 
 @scenario
