@@ -94,7 +94,7 @@ class _IdMap(TextMap):
 
         def check_key(key: str) -> None:
             if not (key.isascii() and key.isdigit()):
-                raise decoder.invalid_type(f'string "{key}"', "usize")
+                raise decoder.numeric_key_error(key)
 
         return {int(key): value for key, value in decoder.entries(
             lambda key: self.value.read(decoder), check_key)}

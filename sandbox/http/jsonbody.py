@@ -72,6 +72,7 @@ class Decoder:
     def __init__(self, raw: bytes):
         self.raw = raw
         self.index = 0
+        self.key_start = 0  # where the map key read last begins (its opening quote)
         self.path: list[str | int] = []
 
     # ------------------------------------------------------------------ errors
@@ -107,8 +108,8 @@ class Decoder:
             at += 1
         return at + 1 if at < len(self.raw) and self.raw[at] == ord("}") else at
 
-    def invalid_type(self, found: str, expecting: str, at: int | None = None) -> JsonRejection:
-        return self.data(f"invalid type: {found}, expected {expecting}", at)
+    def invalid_type(self, found: str, expecting: str) -> JsonRejection:
+        return self.data(f"invalid type: {found}, expected {expecting}")
 
     # ------------------------------------------------------------------ reading
     def peek(self) -> int | None:
@@ -237,21 +238,42 @@ class Decoder:
             if byte != ord('"'):
                 raise self.syntax("key must be a string", peek=True)
             first = False
+            self.key_start = self.index
             key = self.string()
             if check_key is not None:
                 check_key(key)
             yield key, self._value_at(key, read_value)
 
     def _value_at(self, key: str, read_value: Callable[[str], Any]) -> Any:
-        self.path.append(key)
         byte = self.peek()
         if byte != ord(":"):
             raise self.syntax("expected `:`" if byte is not None
                               else "EOF while parsing an object", peek=True)
         self.index += 1
+        self.path.append(key)
         value = read_value(key)
         self.path.pop()
         return value
+
+    def key_error(self, key: str, message: str) -> JsonRejection:
+        """An error raised while a map key itself is decoded: the path ends with that key,
+        placed just after it."""
+        self.path.append(key)
+        error = self.data(message)
+        self.path.pop()
+        return error
+
+    def numeric_key_error(self, key: str) -> JsonRejection:
+        """A key that must be a number (``"0"``): serde_json stops at its first non-digit
+        and calls it a syntax error, the key unknown (``?``) in the path."""
+        bad = next(i for i, char in enumerate(key) if not (char.isascii() and char.isdigit()))
+        self.path.append("?")
+        line_end = self.index
+        self.index = self.key_start + 1 + len(key[:bad].encode())
+        error = self.syntax("invalid value: expected key to be a number in quotes")
+        self.index = line_end
+        self.path.pop()
+        return error
 
     def items(self, read_item: Callable[[int], Any]):
         """The items of an array, each read by ``read_item(index)``."""

@@ -62,7 +62,8 @@ async def read_send(request: web.Request) -> tuple[PartitioningRef, list[Outgoin
 
     def check_key(key: str) -> None:
         if key not in ("partitioning", "messages"):
-            raise decoder.data(f"unknown field `{key}`, expected `partitioning` or `messages`")
+            raise decoder.key_error(
+                key, f"unknown field `{key}`, expected `partitioning` or `messages`")
         if key in found:
             raise decoder.data(f"duplicate field `{key}`")
 
@@ -80,12 +81,14 @@ async def read_send(request: web.Request) -> tuple[PartitioningRef, list[Outgoin
 
 
 def _partitioning(value: dict[str, Any]) -> PartitioningRef:
+    """Iggy checks the value's length (at most 255 bytes, none only when balanced), then a
+    partition id that is not 4 bytes fails to encode as InvalidCommand."""
     kind, raw = PARTITIONING_KINDS[value["kind"]], value["value"]
-    fits = {BALANCED: len(raw) == 0, PARTITION_ID: len(raw) == 4,
-            MESSAGES_KEY: 1 <= len(raw) <= 255}[kind]
-    if not fits:
+    if len(raw) > 255 or (kind != BALANCED and not raw):
         raise IggyError(Code.INVALID_KEY_VALUE_LENGTH)
-    return PartitioningRef(kind, raw)
+    if kind == PARTITION_ID and len(raw) != 4:
+        raise IggyError(Code.INVALID_COMMAND)
+    return PartitioningRef(kind, b"" if kind == BALANCED else raw)
 
 
 def _outgoing(decoder: Decoder, items: list[Any]) -> list[Outgoing]:

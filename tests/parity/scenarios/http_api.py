@@ -11,6 +11,11 @@ from tests.parity.scenarios import scenario
 STREAM, TOPIC = "parity-http-api", "events"
 TOPIC_FIELDS = {"name": TOPIC, "partitions_count": 1, "compression_algorithm": "none",
                 "message_expiry": 0, "max_topic_size": 0}
+GLOBAL_FLAGS = ("manage_servers", "read_servers", "manage_users", "read_users",
+                "manage_streams", "read_streams", "manage_topics", "read_topics",
+                "poll_messages", "send_messages")
+STREAM_FLAGS = ("manage_stream", "read_stream", "manage_topics", "read_topics",
+                "poll_messages", "send_messages")
 
 
 @scenario
@@ -67,6 +72,69 @@ async def http_requests_gone_wrong(s: Session) -> None:
                  token=token)
     await s.http("a body over the size limit", "POST", "/streams",
                  json_body={"name": "x" * (3 * 1024 * 1024)}, token=token)
+    await s.http("delete the stream", "DELETE", f"/streams/{STREAM}", token=token)
+
+
+@scenario
+async def http_bodies_and_queries_gone_wrong(s: Session) -> None:
+    """Less common mistakes: what axum and serde say, word for word."""
+    token = await s.http_login("log in")
+    json_type = {"Content-Type": "application/json"}
+
+    async def raw(step: str, method: str, path: str, body: bytes) -> None:
+        await s.http(step, method, path, data=body, headers=json_type, token=token)
+
+    await raw("text after the JSON", "POST", "/streams", b'{"name": "x"} y')
+    await raw("a field given twice", "POST", "/streams", b'{"name": "a", "name": "b"}')
+    await raw("a key without quotes", "POST", "/streams", b'{name: "x"}')
+    await raw("a missing colon", "POST", "/streams", b'{"name" "x"}')
+    await raw("a trailing comma", "POST", "/streams", b'{"name": "x",}')
+    await raw("a body on two lines", "POST", "/streams", b'{\n  "name": 7\n}')
+    await raw("an unfinished string", "POST", "/streams", b'{"name": "x')
+    await raw("a number with a leading zero", "POST", "/streams/0/topics",
+              b'{"partitions_count": 01}')
+    await s.http("create a stream", "POST", "/streams", json_body={"name": STREAM}, token=token)
+    topics = f"/streams/{STREAM}/topics"
+    for label, count in (("negative", -1), ("too large", 5_000_000_000), ("a string", "2"),
+                         ("a float", 1.5), ("null", None)):
+        await s.http(f"a partitions count that is {label}", "POST", topics,
+                     json_body={**TOPIC_FIELDS, "partitions_count": count}, token=token)
+    await s.http("a message expiry as text", "POST", topics,
+                 json_body={**TOPIC_FIELDS, "message_expiry": "1h"}, token=token)
+    await s.http("options that are not text", "POST", topics,
+                 json_body={**TOPIC_FIELDS, "options": {"segment_size": 1048576}}, token=token)
+    await s.http("permissions missing a flag", "POST", "/users", json_body={
+        "username": "parity-x", "password": "parity-pass-1", "status": "active",
+        "permissions": {"global": {"read_streams": True}, "streams": None}}, token=token)
+    await s.http("a stream id that is not a number in permissions", "PUT",
+                 "/users/0/permissions", json_body={"permissions": {
+                     "global": dict.fromkeys(GLOBAL_FLAGS, False),
+                     "streams": {"first": dict.fromkeys(STREAM_FLAGS, False)}}}, token=token)
+    await s.http("create the topic", "POST", topics, json_body=TOPIC_FIELDS, token=token)
+    messages = f"{topics}/{TOPIC}/messages"
+    balanced = {"kind": "balanced", "value": ""}
+    await s.http("an unknown field in a send", "POST", messages, json_body={
+        "partitioning": balanced, "messages": [], "extra": 1}, token=token)
+    await s.http("a message id that is not a number", "POST", messages, json_body={
+        "partitioning": balanced, "messages": [{"id": "abc", "payload": "eA=="}]}, token=token)
+    await s.http("a message without a payload", "POST", messages, json_body={
+        "partitioning": balanced, "messages": [{"id": 1}]}, token=token)
+    await s.http("an unknown partitioning kind", "POST", messages, json_body={
+        "partitioning": {"kind": "random", "value": ""}, "messages": []}, token=token)
+    await s.http("a partition id of three bytes", "POST", messages, json_body={
+        "partitioning": {"kind": "partition_id", "value": "AAAA"},
+        "messages": [{"id": 1, "payload": "eA=="}]}, token=token)
+    await s.http("an unknown ack", "POST", f"{messages}?ack=maybe", json_body={
+        "partitioning": balanced, "messages": [{"id": 1, "payload": "eA=="}]}, token=token)
+    base = f"{messages}?consumer_id=1&partition_id=0"
+    for label, query in (("a negative count", "kind=first&count=-1"),
+                         ("an empty count", "kind=first&count="),
+                         ("auto commit that is not a boolean", "kind=next&auto_commit=yes"),
+                         ("a value that is not a number", "kind=offset&value=abc")):
+        await s.http(f"poll with {label}", "GET", f"{base}&{query}", token=token)
+    await s.http("remove partitions without a count", "DELETE", f"{topics}/{TOPIC}/partitions",
+                 token=token)
+    await s.http("a client id that is not a number", "GET", "/clients/abc", token=token)
     await s.http("delete the stream", "DELETE", f"/streams/{STREAM}", token=token)
 
 
