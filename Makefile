@@ -20,7 +20,7 @@ IGGY_HTTP_URL ?= http://127.0.0.1:3000
 COURSE_DATA_DIR ?= .sandbox-data
 HTTP_LISTEN = $(patsubst http://%,%,$(patsubst %/,%,$(IGGY_HTTP_URL)))
 
-.PHONY: help lab test test-real test-browser conformance doctor server up down reset classroom bench lint clean
+.PHONY: help lab test test-real test-browser conformance doctor parity-record server up down reset classroom bench lint clean
 
 help: ## list the targets
 	@echo "Apache Iggy 0.9.0 course. Usage: make TARGET"
@@ -92,6 +92,13 @@ test-real: test ## the same suite against a running real server (docker compose 
 
 conformance: $(DEV) ## run the SDK maintainers' own test suite against the sandbox (IGGY_TEST_SERVER=real: the running server)
 	$(PY) -m tests.conformance $(ARGS)
+
+# Records only: start the real server yourself, fresh (empty data directory, root iggy/iggy,
+# its cleaner every CLEANER_INTERVAL seconds), then point this at it.
+CLEANER_INTERVAL ?= 1
+parity-record: $(DEV) ## record a real Iggy's answers as the parity golden files (tests/parity)
+	$(PY) -m tests.parity.record --tcp $(IGGY_TCP_ADDRESS) --http $(IGGY_HTTP_URL) \
+	  --cleaner-interval $(CLEANER_INTERVAL) $(ARGS)
 
 server: $(RUNTIME) ## run the sandbox in the foreground (Ctrl+C stops it)
 	$(PY) -m sandbox --tcp $(IGGY_TCP_ADDRESS) --http $(HTTP_LISTEN) --data-dir $(COURSE_DATA_DIR)

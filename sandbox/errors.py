@@ -37,6 +37,8 @@ class Code(IntEnum):
     INVALID_PERSONAL_ACCESS_TOKEN = 53
     PERSONAL_ACCESS_TOKEN_EXPIRED = 54
     USERS_LIMIT_REACHED = 55
+    ACCESS_TOKEN_MISSING = 77
+    INVALID_ACCESS_TOKEN = 78
     STREAM_ID_NOT_FOUND = 1009
     STREAM_NAME_ALREADY_EXISTS = 1012
     INVALID_STREAM_NAME = 1013
@@ -103,6 +105,8 @@ _MESSAGES: dict[Code, str] = {
     Code.PERSONAL_ACCESS_TOKEN_EXPIRED:
         "Personal access token: {0} for user with ID: {1} has expired.",
     Code.USERS_LIMIT_REACHED: "Users limit reached.",
+    Code.ACCESS_TOKEN_MISSING: "Access token is missing",
+    Code.INVALID_ACCESS_TOKEN: "Invalid access token",
     Code.STREAM_ID_NOT_FOUND: "Stream with ID: {0} was not found.",
     Code.STREAM_NAME_ALREADY_EXISTS: "Stream with name: {0} already exists.",
     Code.INVALID_STREAM_NAME: "Invalid stream name",
@@ -150,11 +154,21 @@ _MESSAGES: dict[Code, str] = {
         "(rebalance in progress).",
 }
 
-NOT_FOUND_CODES = frozenset({
-    Code.RESOURCE_NOT_FOUND, Code.STREAM_ID_NOT_FOUND, Code.TOPIC_ID_NOT_FOUND,
-    Code.PARTITION_NOT_FOUND, Code.CONSUMER_OFFSET_NOT_FOUND, Code.CONSUMER_GROUP_ID_NOT_FOUND,
-    Code.CONSUMER_GROUP_MEMBER_NOT_FOUND,
-})
+# What a client that knows only the code shows for the values: text values are empty,
+# numbers and ids 0, unless listed here (as Iggy's types print their defaults).
+_TEXT = ""
+_VALUES_FROM_CODE: dict[Code, tuple[str, ...]] = {
+    Code.RESOURCE_NOT_FOUND: (_TEXT,),
+    Code.PERSONAL_ACCESS_TOKEN_ALREADY_EXISTS: (_TEXT, "0"),
+    Code.PERSONAL_ACCESS_TOKEN_EXPIRED: (_TEXT, "0"),
+    Code.STREAM_NAME_ALREADY_EXISTS: (_TEXT,),
+    Code.INVALID_TOPIC_SIZE: ("server_default", "0 B"),
+    Code.TOPIC_NAME_ALREADY_EXISTS: (_TEXT, "0"),
+    Code.COMMAND_LENGTH_ERROR: (_TEXT,),
+    Code.UNSUPPORTED_OPTION_KEY: (_TEXT,),
+    Code.INVALID_OPTION_VALUE: (_TEXT,),
+    Code.CONSUMER_GROUP_NAME_ALREADY_EXISTS: (_TEXT, "0"),
+}
 
 
 class IggyError(Exception):
@@ -173,6 +187,13 @@ class IggyError(Exception):
             return template.format(*self.args_)
         except IndexError:
             return re.sub(r"\{\d\}", "", template)
+
+    @property
+    def code_reason(self) -> str:
+        """The text a client shows when only the code travelled (Iggy's writes, TCP)."""
+        template = _MESSAGES.get(self.code, self.code.name.replace("_", " ").capitalize())
+        count = len(set(re.findall(r"\{(\d)\}", template)))
+        return template.format(*_VALUES_FROM_CODE.get(self.code, ("0",) * count))
 
     @property
     def snake_name(self) -> str:

@@ -6,8 +6,9 @@ the client. Each expected code cites where Iggy decides it (apache/iggy, core/se
 said otherwise): a body that does not decode is InvalidCommand (3) everywhere in
 dispatch.rs and responses.rs; partition counts are bounded in dispatch.rs
 (``validate_partitions_count``, ``validate_partitions_change_count``); missing partitions
-and streams are typed not-founds (responses.rs ``resolve_partition_namespace``,
-integration test poll_semantics_vsr.rs).
+and streams are typed not-founds for reads (responses.rs ``resolve_partition_namespace``,
+integration test poll_semantics_vsr.rs), while a send to one is ResourceNotFound (20),
+dispatch.rs ``dispatch_partition_request``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ STREAM_ID_NOT_FOUND = 1009
 TOO_MANY_PARTITIONS = 2015
 INVALID_PARTITIONS_COUNT = 2019
 PARTITION_NOT_FOUND = 3007
+RESOURCE_NOT_FOUND = 20
 INVALID_STREAM_NAME = 1013
 U32_MAX = 2**32 - 1
 NON_UTF8 = b"\xff\xfe\xfd"
@@ -98,7 +100,7 @@ CASES = [
     ("poll stream id u32::MAX", 2, 100, poll_body(stream=identifier(U32_MAX)),
      STREAM_ID_NOT_FOUND),
     ("send to partition u32::MAX", 160, 0, send_messages_body("lim", "t", U32_MAX, [b"x"]),
-     PARTITION_NOT_FOUND),
+     RESOURCE_NOT_FOUND),
 ]
 
 

@@ -32,8 +32,9 @@ from sandbox.errors import Code, IggyError
 from sandbox.http.batches import Outgoing, build_batch
 from sandbox.launch import start_sandbox
 from sandbox.state import retention
+from sandbox.state.model import Session
 from sandbox.state.streams import MAX_TOPICS_PER_STREAM
-from sandbox.state.system import System
+from sandbox.state.system import TRANSPORT_TCP, System
 from sandbox.state.users import ROOT_USER_ID
 from sandbox.wire.codec import (
     CONSUMER_GROUP,
@@ -85,8 +86,11 @@ def sealed(system: System, topic: str, partition_id: int = 0) -> int:
     return len(partition(system, topic, partition_id).log.retirable())
 
 
-def store(system: System, topic: str, offset: int, consumer: ConsumerRef) -> None:
-    system.store_consumer_offset(system.users[ROOT_USER_ID], consumer, STREAM, topic, 0, offset)
+def store(system: System, topic: str, offset: int, consumer: ConsumerRef,
+          session: Session | None = None) -> None:
+    """Store as ``session`` would (a group's offset needs one of its members)."""
+    system.store_consumer_offset(session, system.users[ROOT_USER_ID], consumer, STREAM, topic,
+                                 0, offset)
 
 
 # --- the consumer barrier ----------------------------------------------------------------
@@ -108,12 +112,15 @@ def test_a_stored_offset_pins_the_segments_that_end_past_it():
 def test_the_lowest_offset_of_any_consumer_or_group_is_the_barrier():
     system = make_system()
     make_topic(system, "shared", expiry_micros=1)
-    system.create_consumer_group(system.users[ROOT_USER_ID], STREAM, "shared", "readers")
+    root = system.users[ROOT_USER_ID]
+    system.create_consumer_group(root, STREAM, "shared", "readers")
+    member = system.open_session("127.0.0.1:50000", TRANSPORT_TCP)
+    system.join_consumer_group(member, root, STREAM, "shared", "readers")
     send(system, "shared", count=5)
     store(system, "shared", 3, ConsumerRef(CONSUMER_SINGLE, 7))
-    store(system, "shared", 0, ConsumerRef(CONSUMER_GROUP, "readers"))
+    store(system, "shared", 0, ConsumerRef(CONSUMER_GROUP, "readers"), member)
     assert system.clean() == 1  # the group has read offset 0 only
-    store(system, "shared", 4, ConsumerRef(CONSUMER_GROUP, "readers"))
+    store(system, "shared", 4, ConsumerRef(CONSUMER_GROUP, "readers"), member)
     assert system.clean() == 3  # now the single consumer at 3 is the lowest
     assert partition(system, "shared").log.first_offset == 4
 

@@ -24,11 +24,11 @@ def get_consumer_offset(ctx: Context, body: Reader) -> bytes:
 def store_consumer_offset(ctx: Context, body: Reader) -> bytes:
     target = _target(body)
     offset = body.u64()
-    ctx.system.store_consumer_offset(ctx.user, *target, offset)
+    ctx.system.store_consumer_offset(ctx.session, ctx.user, *target, offset)
     return b""
 
 
 @command(122, "delete consumer offset", operation=162)
 def delete_consumer_offset(ctx: Context, body: Reader) -> bytes:
-    ctx.system.delete_consumer_offset(ctx.user, *_target(body))
+    ctx.system.delete_consumer_offset(ctx.session, ctx.user, *_target(body))
     return b""

@@ -9,16 +9,29 @@ from sandbox.state.topic_options import derived_topic_options
 from sandbox.wire import records
 from sandbox.wire.codec import Reader, Writer
 
+# The topic option catalog in Iggy's order, with Iggy's descriptions. The 0.9.0 release
+# replaced ``enforce_fsync`` with the two durability policies (worded here by the sandbox).
 OPTION_DESCRIPTIONS = {
-    "compression_algorithm": "Compression applied to the topic's messages (none or gzip).",
-    "consumer_offset_durability": "How stored consumer offsets are made durable.",
-    "durability": "How appended messages are made durable (replicated or persisted).",
-    "max_topic_size": "Upper bound of the topic's size in bytes; oldest segments go first.",
-    "message_expiry": "How long messages are kept, in microseconds.",
-    "messages_required_to_save": "Messages buffered before a flush to disk.",
-    "preallocate_segments": "Whether segment files reserve their size when created.",
-    "segment_size": "Size in bytes at which a partition starts a new segment.",
-    "size_of_messages_required_to_save": "Bytes buffered before a flush to disk.",
+    "compression_algorithm": "Compression algorithm (none, gzip)",
+    "message_expiry": "Message expiry in microseconds, or a humantime string (e.g. 7 days)",
+    "max_topic_size": "Topic size cap in bytes, or a byte-size string (e.g. 1 GiB); must be "
+                      "at least the segment size",
+    "segment_size": "Segment size in bytes, or a byte-size string (e.g. 128 MiB); a 512-byte "
+                    "multiple within 1048576..=1073741824",
+    "durability": "Message completion policy: replicated or persisted",
+    "consumer_offset_durability": "Consumer offset completion policy: replicated or persisted",
+    "messages_required_to_save": "Flush the journal once it holds this many messages; "
+                                 "1..=16777216. A threshold no segment can reach leaves "
+                                 "committed messages in the journal, which a crash does not "
+                                 "preserve",
+    "size_of_messages_required_to_save": "Flush the journal once it holds this many bytes, or "
+                                         "a byte-size string; whichever threshold trips first "
+                                         "flushes. At most 1073741824",
+    "preallocate_segments": "Reserve each segment's bytes up front where the filesystem "
+                            "supports it; pairs with segment_size. The reservation is real "
+                            "disk and runs inline on the owning shard, at every rotation and "
+                            "once per owned partition at boot, so segment_size * "
+                            "partitions_count is capped at 68719476736 bytes",
 }
 
 
@@ -56,7 +69,7 @@ def describe_options(ctx: Context, body: Reader) -> bytes:
         return w.u32(0).bytes()
     defaults = derived_topic_options({})
     w.u32(len(defaults))
-    for key in sorted(defaults):
+    for key in OPTION_DESCRIPTIONS:
         kind, value = defaults[key]
         w.name(key).u8(kind).u32(len(value)).raw(value).long_text(OPTION_DESCRIPTIONS[key])
     return w.bytes()

@@ -1,20 +1,24 @@
 """The REST front: an aiohttp application on the sandbox's event loop.
 
 One route table per resource family (each in its own module), a bearer-token middleware in
-front of everything but ping and the logins, and an error middleware outside it that turns
-every failure into Iggy's JSON error body.
+front of everything but ping and the logins, an error middleware outside it that answers
+every failure as Iggy does, and CORS outermost.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from sandbox.http import (
     auth,
+    cors,
     groups,
     messages,
+    metrics,
     offsets,
     partitions,
+    snapshot,
     streams,
     tokens,
     topics,
@@ -26,16 +30,28 @@ from sandbox.http.context import SYSTEM, TOKENS
 from sandbox.http.errors import iggy_errors
 from sandbox.state.system import System
 
-# Enough for a batch of large messages as base64 JSON, small enough that a stray upload
-# cannot exhaust a laptop's memory (the real server's default is 2 MB).
-MAX_REQUEST_BYTES = 70 * 1024 * 1024
-ROUTE_TABLES = (auth.routes, system_info.routes, streams.routes, topics.routes, partitions.routes,
-                messages.routes, offsets.routes, groups.routes, users.routes, tokens.routes)
+# Iggy's default ``http.max_request_size`` ("2 MB"): a larger body is refused with 413.
+MAX_REQUEST_BYTES = 2_000_000
+ROUTE_TABLES = (auth.routes, system_info.routes, metrics.routes, snapshot.routes,
+                streams.routes, topics.routes, partitions.routes, messages.routes,
+                offsets.routes, groups.routes, users.routes, tokens.routes)
+VIEW = {"Iggy-View": "0"}  # the consensus view a single node is always in
+
+
+@web.middleware
+async def view_header(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Iggy tags successful answers (not ``/ping``, not errors) with its view number."""
+    response = await handler(request)
+    if response.status < 400 and request.path != "/ping":
+        response.headers.update(VIEW)
+    return response
 
 
 def build_app(system: System, token_lifetime: float = TOKEN_LIFETIME) -> web.Application:
-    app = web.Application(middlewares=[iggy_errors, auth.bearer_auth],
+    app = web.Application(middlewares=[metrics.count_requests, cors.cors, view_header,
+                                       iggy_errors, auth.bearer_auth],
                           client_max_size=MAX_REQUEST_BYTES)
+    app[metrics.REQUESTS] = [0]
     app[SYSTEM] = system
     app[TOKENS] = AccessTokens(system, token_lifetime)
     for table in ROUTE_TABLES:

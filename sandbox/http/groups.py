@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.errors import Code
+from sandbox.http import bodies
 from sandbox.http.context import system_of, user_of
-from sandbox.http.errors import not_found
+from sandbox.http.errors import json_reply, not_found
+from sandbox.http.jsonbody import read_json
 from sandbox.http.jsonshapes import group_json
-from sandbox.http.params import json_object, path_ids, text_field
+from sandbox.http.params import path_ids
 
 routes = web.RouteTableDef()
 GROUPS = "/streams/{stream_id}/topics/{topic_id}/consumer-groups"
@@ -19,23 +20,22 @@ GROUP = GROUPS + "/{group_id}"
 async def get_consumer_groups(request: web.Request) -> web.Response:
     topic, groups = system_of(request).get_consumer_groups(
         user_of(request), *path_ids(request, "stream_id", "topic_id"))
-    return web.json_response([group_json(topic, g) for g in groups])
+    return json_reply([group_json(topic, g) for g in groups])
 
 
 @routes.post(GROUPS)
 async def create_consumer_group(request: web.Request) -> web.Response:
-    body = await json_object(request)
+    body = await read_json(request, bodies.CREATE_GROUP)
     topic, group = system_of(request).create_consumer_group(
-        user_of(request), *path_ids(request, "stream_id", "topic_id"),
-        text_field(body, "name", Code.INVALID_CONSUMER_GROUP_NAME))
-    return web.json_response(group_json(topic, group, details=True))
+        user_of(request), *path_ids(request, "stream_id", "topic_id"), body["name"])
+    return json_reply(group_json(topic, group, details=True))
 
 
 @routes.get(GROUP)
 async def get_consumer_group(request: web.Request) -> web.Response:
     topic, group = system_of(request).get_consumer_group(
         user_of(request), *path_ids(request, "stream_id", "topic_id", "group_id"))
-    return web.json_response(group_json(topic, group, details=True)) if group else not_found()
+    return json_reply(group_json(topic, group, details=True)) if group else not_found()
 
 
 @routes.delete(GROUP)

@@ -14,10 +14,23 @@ import struct
 import uuid
 from typing import Any
 
+from aiohttp import web
+
 from sandbox.errors import Code, IggyError
 from sandbox.http.batches import Outgoing, Stored, read_batch
+from sandbox.http.jsonbody import (
+    MISSING_JSON_TYPE,
+    AnyValue,
+    Base64,
+    Decoder,
+    JsonRejection,
+    Sequence,
+    Struct,
+    Variant,
+    has_json_content_type,
+    required,
+)
 from sandbox.http.jsonshapes import KIND_NAMES, b64
-from sandbox.http.params import bad
 from sandbox.state.messages import Polled
 from sandbox.wire.codec import BALANCED, MESSAGES_KEY, PARTITION_ID, PartitioningRef, decode_tlv
 
@@ -28,90 +41,133 @@ KIND_CODES = {name: code for code, name in KIND_NAMES.items()}
 _TLV_ENTRY = struct.Struct("<BI")
 
 
-def base64_field(value: Any, field: str) -> bytes:
-    if not isinstance(value, str):
-        raise bad(field)
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise bad(field) from None
-
-
 # ---------------------------------------------------------------------------- send
-def partitioning(value: Any) -> PartitioningRef:
-    """``{"kind": "balanced"|"partition_id"|"messages_key", "value": "<base64>"}``."""
-    if not isinstance(value, dict) or value.get("kind") not in PARTITIONING_KINDS:
-        raise bad("partitioning")
-    kind = PARTITIONING_KINDS[value["kind"]]
-    raw = base64_field(value.get("value") or "", "partitioning")
-    fits = {BALANCED: len(raw) == 0, PARTITION_ID: len(raw) == 4,
-            MESSAGES_KEY: 1 <= len(raw) <= 255}[kind]
-    if not fits:
-        raise bad("partitioning", Code.INVALID_KEY_VALUE_LENGTH)
-    return PartitioningRef(kind, raw)
+PARTITIONING = Struct("Partitioning", (
+    required("kind", Variant("PartitioningKind", tuple(PARTITIONING_KINDS))),
+    required("value", Base64())))
+SEND_MESSAGES = Struct("SendMessages", ())  # read by hand below; named for type errors
 
 
-def outgoing_messages(value: Any) -> list[Outgoing]:
-    if not isinstance(value, list):
-        raise bad("messages")
+async def read_send(request: web.Request) -> tuple[PartitioningRef, list[Outgoing]]:
+    """The body of a send, read as Iggy's ``SendMessages`` deserializer reads it: the
+    messages are taken as plain JSON first, then each one is checked, and those errors
+    name no field and point just past the ``messages`` array."""
+    if not has_json_content_type(request):
+        raise JsonRejection(415, MISSING_JSON_TYPE)
+    decoder = Decoder(await request.read())
+    if decoder.peek() != ord("{"):
+        kind, value = SEND_MESSAGES.scalar(decoder)
+        raise SEND_MESSAGES.refuse(decoder, kind, value)
+    found: dict[str, Any] = {}
+
+    def check_key(key: str) -> None:
+        if key not in ("partitioning", "messages"):
+            raise decoder.key_error(
+                key, f"unknown field `{key}`, expected `partitioning` or `messages`")
+        if key in found:
+            raise decoder.data(f"duplicate field `{key}`")
+
+    def read_value(key: str) -> Any:
+        reader = PARTITIONING if key == "partitioning" else Sequence(AnyValue())
+        return reader.read(decoder)
+
+    for key, value in decoder.entries(read_value, check_key):
+        found[key] = _outgoing(decoder, value) if key == "messages" else value
+    for key in ("partitioning", "messages"):
+        if key not in found:
+            raise decoder.data(f"missing field `{key}`")
+    decoder.end()
+    return _partitioning(found["partitioning"]), found["messages"]
+
+
+def _partitioning(value: dict[str, Any]) -> PartitioningRef:
+    """Iggy checks the value's length (at most 255 bytes, none only when balanced), then a
+    partition id that is not 4 bytes fails to encode as InvalidCommand."""
+    kind, raw = PARTITIONING_KINDS[value["kind"]], value["value"]
+    if len(raw) > 255 or (kind != BALANCED and not raw):
+        raise IggyError(Code.INVALID_KEY_VALUE_LENGTH)
+    if kind == PARTITION_ID and len(raw) != 4:
+        raise IggyError(Code.INVALID_COMMAND)
+    return PartitioningRef(kind, b"" if kind == BALANCED else raw)
+
+
+def _outgoing(decoder: Decoder, items: list[Any]) -> list[Outgoing]:
     messages = []
-    for item in value:
-        if not isinstance(item, dict):
-            raise bad("messages")
-        messages.append(Outgoing(message_id(item.get("id")),
-                                 base64_field(item.get("payload"), "payload"),
-                                 user_headers_block(item.get("user_headers"))))
+    for item in items:
+        fields = item if isinstance(item, dict) else {}
+        message_id = _message_id(decoder, fields.get("id"))
+        payload = fields.get("payload")
+        if not isinstance(payload, str):
+            raise _refuse(decoder, "missing field `payload`")
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise _refuse(decoder, "Invalid base64 payload") from None
+        headers = _headers(decoder, fields.get("user_headers"))
+        if not data:
+            built = "Failed to create message with headers" if headers else (
+                "Failed to create message")
+            raise _refuse(decoder, f"{built}: Invalid message payload length")
+        messages.append(Outgoing(message_id or _random_id(), data, headers))
     return messages
 
 
-def message_id(value: Any) -> int:
-    """A u128 as a number, a decimal string or a UUID; absent or 0 → a random UUID."""
+def _random_id() -> int:
+    """Iggy's id for a message sent with id 0: a UUID v4 whose bytes are read
+    little-endian (``Uuid::to_u128_le``), as the SDK makes them."""
+    return int.from_bytes(uuid.uuid4().bytes, "little")
+
+
+def _message_id(decoder: Decoder, value: Any) -> int:
+    """A u128: a number, a decimal string or a UUID; absent or 0 → the server picks one."""
     if value is None:
-        number = 0
-    elif isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit():
-        number = int(value)
-    elif isinstance(value, str):
-        try:
-            number = uuid.UUID(value).int
-        except ValueError:
-            raise bad("id") from None
-    else:
-        raise bad("id")
-    if not 0 <= number <= U128_MAX:
-        raise bad("id")
-    # Iggy's random id is a UUID v4 whose bytes are read little-endian (Uuid::to_u128_le),
-    # as the SDK makes them
-    return number or int.from_bytes(uuid.uuid4().bytes, "little")
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0 or value > 2**64 - 1:
+            raise _refuse(decoder, "Invalid message ID: ID must be a positive integer")
+        return value
+    if isinstance(value, str):
+        if value.isascii() and value.isdigit() and int(value) <= U128_MAX:
+            return int(value)
+        digits = value.replace("-", "")
+        if len(digits) == 32 and all(c in "0123456789abcdefABCDEF" for c in digits):
+            return int(digits, 16)
+        raise _refuse(decoder, f"Invalid message ID: Invalid ID string: '{value}' - must be a "
+                           "decimal number or UUID hex format")
+    raise _refuse(decoder, "Invalid message ID: ID must be a number or string")
 
 
-def user_headers_block(value: Any) -> bytes:
-    """The TLV bytes for a message's user headers (sorted by key, one value per key)."""
+def _headers(decoder: Decoder, value: Any) -> bytes:
+    """The TLV bytes for a message's user headers (sorted by key, one value per key), from
+    a list of ``{"key": {...}, "value": {...}}`` or one base64 string of raw TLV."""
     if value is None:
         return b""
     if isinstance(value, str):
-        return base64_field(value, "user_headers")
-    if not isinstance(value, list):
-        raise bad("user_headers")
-    entries = {}
-    for entry in value:
-        if not isinstance(entry, dict):
-            raise bad("user_headers")
-        entries[_header_field(entry.get("key"))] = _header_field(entry.get("value"))
-    block = b"".join(_TLV_ENTRY.pack(kind, len(raw)) + raw
-                     for key, val in sorted(entries.items()) for kind, raw in (key, val))
-    decode_tlv(block)  # lengths and fixed sizes as Iggy checks them
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise _refuse(decoder, f"Invalid base64 headers: {error}") from None
+    try:
+        entries = {_header_field(entry["key"]): _header_field(entry["value"])
+                   for entry in value}
+        block = b"".join(_TLV_ENTRY.pack(kind, len(raw)) + raw
+                         for key, val in sorted(entries.items()) for kind, raw in (key, val))
+        decode_tlv(block)  # lengths and fixed sizes as Iggy checks them
+    except (TypeError, KeyError, ValueError, IggyError) as error:
+        raise _refuse(decoder, f"Invalid headers format: {error}") from None
     return block
 
 
+def _refuse(decoder: Decoder, message: str) -> JsonRejection:
+    """An error of Iggy's own message checks: no field named, placed past the object."""
+    return decoder.data(message, decoder.after_struct())
+
+
 def _header_field(value: Any) -> tuple[int, bytes]:
-    if not isinstance(value, dict):
-        raise bad("user_headers")
-    kind = value.get("kind")
+    kind = value["kind"]
     if kind not in KIND_CODES:
-        raise IggyError(Code.INVALID_HEADER_KIND, kind, field="user_headers")
-    return KIND_CODES[kind], base64_field(value.get("value"), "user_headers")
+        raise ValueError(f"unknown header kind {kind!r}")
+    return KIND_CODES[kind], base64.b64decode(value["value"], validate=True)
 
 
 # ---------------------------------------------------------------------------- poll

@@ -1,21 +1,22 @@
-"""Reading what a request carries: path identifiers, query values and JSON bodies.
+"""Reading what a request carries besides its JSON body: path identifiers and query strings,
+refused the way Iggy's REST front refuses them; and decoded bodies turned into the state's
+arguments (topic options, permissions).
 
-Anything malformed becomes an ``IggyError`` (InvalidFormat unless Iggy has a better code)
-whose ``field`` names the culprit, so the client learns what to fix. JSON ``true`` is never
-taken for the number 1.
+A query value that does not parse is a plain-text 400, "Failed to deserialize query string:
+<name>: <what>" (axum's ``Query`` over serde_urlencoded); a numeric path segment that does
+not parse is a 400 "Invalid URL: Cannot parse `x` to a `u32`".
 """
 
 from __future__ import annotations
 
-import json
 import struct
-from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
 from aiohttp import web
 
 from sandbox.errors import Code, IggyError
+from sandbox.http.jsonbody import JsonRejection
 from sandbox.state.model import (
     GlobalPermissions,
     Permissions,
@@ -27,6 +28,7 @@ from sandbox.wire.codec import STRING, UINT64, Identifier
 U32_MAX = 2**32 - 1
 U64_MAX = 2**64 - 1
 MAX_IDENTIFIER_BYTES = 255
+QUERY_PREFIX = "Failed to deserialize query string: "
 Options = dict[str, tuple[int, bytes]]
 
 
@@ -52,6 +54,13 @@ def path_ids(request: web.Request, *names: str) -> tuple[Identifier, ...]:
     return tuple(path_id(request, name) for name in names)
 
 
+def path_u32(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not (text.isascii() and text.isdigit() and int(text) <= U32_MAX):
+        raise JsonRejection(400, f"Invalid URL: Cannot parse `{text}` to a `u32`")
+    return int(text)
+
+
 def consumer_id(value: Any) -> Identifier:
     """A consumer id as sent in a query string or a JSON body (string or number)."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= U32_MAX:
@@ -62,134 +71,83 @@ def consumer_id(value: Any) -> Identifier:
 
 
 # ---------------------------------------------------------------------------- query strings
-def query_uint(request: web.Request, name: str, default: int | None,
-               limit: int = U32_MAX) -> int | None:
+def query_error(message: str, name: str | None = None) -> JsonRejection:
+    return JsonRejection(400, QUERY_PREFIX + (f"{name}: " if name else "") + message)
+
+
+def query_uint(request: web.Request, name: str, default: int | None, limit: int = U32_MAX,
+               *, named: bool = True) -> int | None:
+    """An unsigned query value, refused with Rust's integer-parsing words. ``named=False``
+    for fields Iggy flattens from a nested type (its error then names no field)."""
     text = request.query.get(name)
-    if text is None or text == "":
+    if text is None:
         return default
-    if not (text.isascii() and text.isdigit()) or int(text) > limit:
-        raise bad(name)
-    return int(text)
+    label = name if named else None
+    if text == "":
+        raise query_error("cannot parse integer from empty string", label)
+    digits = text[1:] if text.startswith("+") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise query_error("invalid digit found in string", label)
+    if int(digits) > limit:
+        raise query_error("number too large to fit in target type", label)
+    return int(digits)
+
+
+def required_query_uint(request: web.Request, name: str) -> int:
+    value = query_uint(request, name, None)
+    if value is None:
+        raise query_error(f"missing field `{name}`")
+    return value
 
 
 def query_flag(request: web.Request, name: str) -> bool:
-    text = request.query.get(name, "false").lower()
+    text = request.query.get(name, "false")
     if text not in ("true", "false"):
-        raise bad(name)
+        raise query_error("provided string was not `true` or `false`", name)
     return text == "true"
 
 
-# ---------------------------------------------------------------------------- JSON bodies
-async def json_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; anything else is InvalidFormat."""
-    raw = await request.read()
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise bad("body") from None
-    if not isinstance(body, dict):
-        raise bad("body")
-    return body
+# ---------------------------------------------------------------------------- decoded bodies
+def string_options(options: dict[str, str]) -> Options:
+    """An ``options`` map of strings as String TLV values (the state checks the keys)."""
+    return {key: (STRING, value.encode()) for key, value in options.items()}
 
 
-def text_field(body: dict, name: str, code: Code = Code.INVALID_FORMAT) -> str:
-    value = body.get(name)
-    if not isinstance(value, str):
-        raise bad(name, code)
-    return value
-
-
-def uint_field(body: dict, name: str, limit: int = U32_MAX) -> int | None:
-    """A non-negative integer field up to ``limit``; None when absent or null."""
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
-        raise bad(name)
-    return value
-
-
-def required_uint(body: dict, name: str, limit: int = U32_MAX) -> int:
-    value = uint_field(body, name, limit)
-    if value is None:
-        raise bad(name)
-    return value
-
-
-def user_status(value: Any) -> bool:
-    """Iggy's status names: "active" → True, "inactive" → False."""
-    if value not in ("active", "inactive"):
-        raise bad("status", Code.INVALID_USER_STATUS)
-    return value == "active"
-
-
-def _option_texts(body: dict) -> dict[str, str]:
-    options = body.get("options") or {}
-    if not isinstance(options, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in options.items()):
-        raise bad("options")
-    return options
-
-
-def string_options(body: dict) -> Options:
-    """An ``options`` map of strings as String TLV values (streams and users check the keys)."""
-    return {key: (STRING, value.encode()) for key, value in _option_texts(body).items()}
-
-
-# ---------------------------------------------------------------------------- topic options
-def topic_options(body: dict, creating: bool) -> Options:
+def topic_options(body: dict[str, Any], creating: bool) -> Options:
     """Fold ``compression_algorithm``, ``message_expiry`` and ``max_topic_size`` into the
     ``options`` strings, as the option block the binary protocol carries (the state parses
     and checks every value, "7 days" and "128 MiB" included).
 
-    On create, server defaults (compression "none", expiry and size 0) are left out, as the
-    SDK does over TCP; on update every non-null field is a change.
+    Server defaults (compression "none", expiry and size 0) are left out, as Iggy leaves
+    them to its defaults; on update every field present is a change.
     """
-    options = string_options(body)
+    options = string_options(body["options"])
     compression = body.get("compression_algorithm")
-    if compression is not None:
-        if not isinstance(compression, str):
-            raise bad("compression_algorithm", Code.INVALID_OPTION_VALUE)
-        if not creating or compression.lower() != "none":
-            options["compression_algorithm"] = (STRING, compression.encode())
+    if compression is not None and (not creating or compression != "none"):
+        options["compression_algorithm"] = (STRING, compression.encode())
     for key in ("message_expiry", "max_topic_size"):
-        value = uint_field(body, key, U64_MAX)
+        value = body.get(key)
         if value is not None and (value or not creating):
             options[key] = (UINT64, struct.pack("<Q", value))
     return options
 
 
-# ---------------------------------------------------------------------------- permissions
-def permissions(value: Any) -> Permissions | None:
-    """Iggy's permissions JSON (``null`` = none at all) as the state's dataclasses."""
+def permissions(value: dict[str, Any] | None) -> Permissions | None:
+    """Decoded permissions JSON (``null`` = none at all) as the state's dataclasses."""
     if value is None:
         return None
-    if not isinstance(value, dict):
-        raise bad("permissions")
-    streams = _id_map(value.get("streams"), "streams", _stream_permissions)
-    return Permissions(_flags(GlobalPermissions, value.get("global")), streams)
+    streams = value["streams"]
+    return Permissions(_flags(GlobalPermissions, value["global"]), None if streams is None else {
+        stream_id: _stream(stream) for stream_id, stream in streams.items()})
 
 
-def _stream_permissions(value: Any) -> StreamPermissions:
+def _stream(value: dict[str, Any]) -> StreamPermissions:
     stream = _flags(StreamPermissions, value)
-    stream.topics = _id_map(value.get("topics"), "topics",
-                            lambda topic: _flags(TopicPermissions, topic))
+    topics = value["topics"]
+    stream.topics = None if topics is None else {
+        topic_id: _flags(TopicPermissions, topic) for topic_id, topic in topics.items()}
     return stream
 
 
-def _flags(kind: type, value: Any) -> Any:
-    if not isinstance(value, dict):
-        raise bad("permissions")
-    names = [f.name for f in fields(kind) if f.name != "topics"]
-    if any(not isinstance(value.get(name, False), bool) for name in names):
-        raise bad("permissions")
-    return kind(**{name: value.get(name, False) for name in names})
-
-
-def _id_map(value: Any, what: str, convert: Callable[[Any], Any]) -> dict[int, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not all(
-            k.isascii() and k.isdigit() and int(k) <= U32_MAX for k in value):
-        raise bad(f"permissions.{what}")
-    return {int(key): convert(entry) for key, entry in value.items()}
+def _flags(kind: type, value: dict[str, Any]) -> Any:
+    return kind(**{f.name: value[f.name] for f in fields(kind) if f.name != "topics"})

@@ -1,4 +1,8 @@
-"""Ping, stats, option catalogs, cluster metadata and connected clients."""
+"""Ping, stats, option catalogs, cluster metadata and connected clients.
+
+``/clients`` lists the binary-protocol connections: HTTP callers are not clients (as on
+Iggy, where a bearer token is not a connection).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ from aiohttp import web
 
 from sandbox.errors import Code, IggyError
 from sandbox.http.context import system_of, user_of
-from sandbox.http.errors import not_found
+from sandbox.http.errors import json_reply, not_found
 from sandbox.http.jsonshapes import client_json, option_specs_json, stats_json
-from sandbox.http.params import bad
+from sandbox.http.params import path_u32
 from sandbox.state import permissions as perm
 
 OPTION_SCOPES = ("topic", "stream", "user")
@@ -18,27 +22,27 @@ routes = web.RouteTableDef()
 
 @routes.get("/ping")
 async def ping(request: web.Request) -> web.Response:
-    return web.Response(text="pong")
+    return web.Response(text="pong", charset="utf-8")
 
 
 @routes.get("/stats")
 async def get_stats(request: web.Request) -> web.Response:
     perm.read_servers(user_of(request))
-    return web.json_response(stats_json(system_of(request).stats()))
+    return json_reply(stats_json(system_of(request).stats()))
 
 
 @routes.get("/options/{scope}")
 async def describe_options(request: web.Request) -> web.Response:
     scope = request.match_info["scope"]
     if scope not in OPTION_SCOPES:
-        raise IggyError(Code.INVALID_COMMAND, field="scope")
-    return web.json_response(option_specs_json(scope))
+        raise IggyError(Code.INVALID_COMMAND)
+    return json_reply(option_specs_json(scope))
 
 
 @routes.get("/cluster/metadata")
 async def get_cluster_metadata(request: web.Request) -> web.Response:
     node = system_of(request).cluster_node()
-    return web.json_response({"name": node["cluster"], "nodes": [{
+    return json_reply({"name": node["cluster"], "nodes": [{
         "name": node["name"], "ip": node["ip"],
         "endpoints": {port: node[port] for port in ("tcp", "quic", "http", "websocket")},
         "role": "leader", "status": "healthy"}]})
@@ -47,13 +51,11 @@ async def get_cluster_metadata(request: web.Request) -> web.Response:
 @routes.get("/clients")
 async def get_clients(request: web.Request) -> web.Response:
     sessions = system_of(request).get_clients(user_of(request))
-    return web.json_response([client_json(s) for s in sessions])
+    return json_reply([client_json(s) for s in sessions])
 
 
 @routes.get("/clients/{client_id}")
 async def get_client(request: web.Request) -> web.Response:
-    text = request.match_info["client_id"]
-    if not (text.isascii() and text.isdigit()):
-        raise bad("client_id")
-    session = system_of(request).get_client(user_of(request), int(text))
-    return web.json_response(client_json(session, details=True)) if session else not_found()
+    client_id = path_u32(request, "client_id")
+    session = system_of(request).get_client(user_of(request), client_id)
+    return json_reply(client_json(session, details=True)) if session else not_found()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.errors import Code
+from sandbox.http import bodies
 from sandbox.http.context import system_of, user_of
-from sandbox.http.params import U64_MAX, json_object, required_uint, text_field
+from sandbox.http.errors import json_reply
+from sandbox.http.jsonbody import read_json
 
 routes = web.RouteTableDef()
 PATH = "/personal-access-tokens"
@@ -15,17 +16,15 @@ PATH = "/personal-access-tokens"
 @routes.get(PATH)
 async def get_personal_access_tokens(request: web.Request) -> web.Response:
     tokens = system_of(request).get_tokens(user_of(request))
-    return web.json_response([{"name": t.name, "expiry_at": t.expiry_at} for t in tokens])
+    return json_reply([{"name": t.name, "expiry_at": t.expiry_at} for t in tokens])
 
 
 @routes.post(PATH)
 async def create_personal_access_token(request: web.Request) -> web.Response:
     """``expiry`` in µs; 0 (server default) and u64::MAX mean the token never expires."""
-    body = await json_object(request)
-    token = system_of(request).create_token(
-        user_of(request), text_field(body, "name", Code.INVALID_PERSONAL_ACCESS_TOKEN_NAME),
-        required_uint(body, "expiry", U64_MAX))
-    return web.json_response({"token": token})
+    body = await read_json(request, bodies.CREATE_TOKEN)
+    token = system_of(request).create_token(user_of(request), body["name"], body["expiry"])
+    return json_reply({"token": token})
 
 
 @routes.delete(PATH + "/{name}")

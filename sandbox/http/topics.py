@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.errors import Code
+from sandbox.http import bodies
 from sandbox.http.context import system_of, user_of
-from sandbox.http.errors import not_found
+from sandbox.http.errors import json_reply, not_found
+from sandbox.http.jsonbody import read_json
 from sandbox.http.jsonshapes import topic_json
-from sandbox.http.params import (
-    json_object,
-    path_id,
-    path_ids,
-    required_uint,
-    text_field,
-    topic_options,
-)
+from sandbox.http.params import path_id, path_ids, topic_options
 
 routes = web.RouteTableDef()
 TOPICS = "/streams/{stream_id}/topics"
@@ -26,32 +20,31 @@ NO_CONTENT = 204
 @routes.get(TOPICS)
 async def get_topics(request: web.Request) -> web.Response:
     topics = system_of(request).get_topics(user_of(request), path_id(request, "stream_id"))
-    return web.json_response([topic_json(t) for t in topics])
+    return json_reply([topic_json(t) for t in topics])
 
 
 @routes.post(TOPICS)
 async def create_topic(request: web.Request) -> web.Response:
-    body = await json_object(request)
+    body = await read_json(request, bodies.CREATE_TOPIC)
     topic = system_of(request).create_topic(
-        user_of(request), path_id(request, "stream_id"),
-        text_field(body, "name", Code.INVALID_TOPIC_NAME),
-        required_uint(body, "partitions_count"), topic_options(body, creating=True))
-    return web.json_response(topic_json(topic, details=True))
+        user_of(request), path_id(request, "stream_id"), body["name"],
+        body["partitions_count"], topic_options(body, creating=True))
+    return json_reply(topic_json(topic, details=True, created=True))
 
 
 @routes.get(TOPIC)
 async def get_topic(request: web.Request) -> web.Response:
     topic = system_of(request).get_topic(user_of(request),
                                          *path_ids(request, "stream_id", "topic_id"))
-    return web.json_response(topic_json(topic, details=True)) if topic else not_found()
+    return json_reply(topic_json(topic, details=True)) if topic else not_found()
 
 
 @routes.put(TOPIC)
 async def update_topic(request: web.Request) -> web.Response:
-    body = await json_object(request)
+    body = await read_json(request, bodies.UPDATE_TOPIC)
     system_of(request).update_topic(
-        user_of(request), *path_ids(request, "stream_id", "topic_id"),
-        text_field(body, "name", Code.INVALID_TOPIC_NAME), topic_options(body, creating=False))
+        user_of(request), *path_ids(request, "stream_id", "topic_id"), body["name"],
+        topic_options(body, creating=False))
     return web.Response(status=NO_CONTENT)
 
 

@@ -1,66 +1,56 @@
-"""Users: list, create, get, update, delete, change password, set permissions.
+"""Users: list, create, get (``me`` is the caller), update, delete, change password, set
+permissions.
 
-Reading your own user needs no permission (by id or name), as in Iggy.
+Reading your own user needs no permission (by id, name or ``me``), as in Iggy.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.errors import Code
+from sandbox.http import bodies
 from sandbox.http.context import system_of, user_of
-from sandbox.http.errors import not_found
+from sandbox.http.errors import json_reply, not_found
+from sandbox.http.jsonbody import read_json
 from sandbox.http.jsonshapes import user_json
-from sandbox.http.params import (
-    json_object,
-    path_id,
-    permissions,
-    string_options,
-    text_field,
-    user_status,
-)
+from sandbox.http.params import path_id, permissions, string_options
 
 routes = web.RouteTableDef()
 USER = "/users/{user_id}"
 NO_CONTENT = 204
+CURRENT_USER = "me"
 
 
 @routes.get("/users")
 async def get_users(request: web.Request) -> web.Response:
-    return web.json_response([user_json(u) for u in system_of(request).get_users(
-        user_of(request))])
+    return json_reply([user_json(u) for u in system_of(request).get_users(user_of(request))])
 
 
 @routes.post("/users")
 async def create_user(request: web.Request) -> web.Response:
-    body = await json_object(request)
+    body = await read_json(request, bodies.CREATE_USER)
     user = await system_of(request).create_user(
-        user_of(request), text_field(body, "username", Code.INVALID_USERNAME),
-        text_field(body, "password", Code.INVALID_PASSWORD),
-        user_status(body.get("status", "active")), permissions(body.get("permissions")))
-    return web.json_response(user_json(user, details=True))
+        user_of(request), body["username"], body["password"], body["status"] == "active",
+        permissions(body["permissions"]))
+    return json_reply(user_json(user, details=True))
 
 
 @routes.get(USER)
 async def get_user(request: web.Request) -> web.Response:
-    system, caller = system_of(request), user_of(request)
-    ident = path_id(request, "user_id")
-    if system.find_user(ident) is caller:
-        return web.json_response(user_json(caller, details=True))
-    user = system.get_user(caller, ident)
-    return web.json_response(user_json(user, details=True)) if user else not_found()
+    caller = user_of(request)
+    if request.match_info["user_id"] == CURRENT_USER:
+        return json_reply(user_json(caller, details=True))
+    user = system_of(request).get_user(caller, path_id(request, "user_id"))
+    return json_reply(user_json(user, details=True)) if user else not_found()
 
 
 @routes.put(USER)
 async def update_user(request: web.Request) -> web.Response:
-    body = await json_object(request)
-    username = body.get("username")
-    if username is not None:
-        username = text_field(body, "username", Code.INVALID_USERNAME)
-    status = body.get("status")
+    body = await read_json(request, bodies.UPDATE_USER)
+    status = body["status"]
     system_of(request).update_user(
-        user_of(request), path_id(request, "user_id"), username,
-        None if status is None else user_status(status), string_options(body))
+        user_of(request), path_id(request, "user_id"), body["username"],
+        None if status is None else status == "active", string_options(body["options"]))
     return web.Response(status=NO_CONTENT)
 
 
@@ -72,17 +62,16 @@ async def delete_user(request: web.Request) -> web.Response:
 
 @routes.put(USER + "/password")
 async def change_password(request: web.Request) -> web.Response:
-    body = await json_object(request)
+    body = await read_json(request, bodies.CHANGE_PASSWORD)
     await system_of(request).change_password(
-        user_of(request), path_id(request, "user_id"),
-        text_field(body, "current_password", Code.INVALID_PASSWORD),
-        text_field(body, "new_password", Code.INVALID_PASSWORD))
+        user_of(request), path_id(request, "user_id"), body["current_password"],
+        body["new_password"])
     return web.Response(status=NO_CONTENT)
 
 
 @routes.put(USER + "/permissions")
 async def update_permissions(request: web.Request) -> web.Response:
-    body = await json_object(request)
+    body = await read_json(request, bodies.UPDATE_PERMISSIONS)
     system_of(request).update_permissions(user_of(request), path_id(request, "user_id"),
-                                          permissions(body.get("permissions")))
+                                          permissions(body["permissions"]))
     return web.Response(status=NO_CONTENT)

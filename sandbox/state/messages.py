@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import xxhash
 
 from sandbox.errors import Code, IggyError
 from sandbox.state import permissions as perm
-from sandbox.state.groups import find_group
+from sandbox.state.groups import find_group, member_of
 from sandbox.state.model import Partition, Session, Topic, User, now_micros
 from sandbox.wire import messages as wire
 from sandbox.wire.codec import (
@@ -28,6 +30,21 @@ from sandbox.wire.codec import (
 )
 
 RESYNC_PARTITION = 0xFFFFFFFF  # tells the SDK to re-sync its group assignment
+# What Iggy's partition plane answers for a target it cannot resolve, whatever is missing.
+UNRESOLVED = frozenset({Code.STREAM_ID_NOT_FOUND, Code.TOPIC_ID_NOT_FOUND,
+                        Code.PARTITION_NOT_FOUND, Code.NO_PARTITIONS,
+                        Code.CONSUMER_GROUP_ID_NOT_FOUND})
+
+
+@contextmanager
+def _partition_plane() -> Iterator[None]:
+    """Sends and offset writes: a target that does not resolve is ResourceNotFound."""
+    try:
+        yield
+    except IggyError as error:
+        if error.code in UNRESOLVED:
+            raise IggyError(Code.RESOURCE_NOT_FOUND, "") from None
+        raise
 
 
 @dataclass(slots=True)
@@ -65,9 +82,11 @@ class MessagesMixin:
                       partitioning: PartitioningRef, batch: memoryview,
                       count: int) -> tuple[int, int, int, int]:
         """Store one batch; returns (stream id, topic id, partition id, base offset)."""
-        stream, topic = self.resolve(stream_ident, topic_ident)
+        with _partition_plane():
+            stream, topic = self.resolve(stream_ident, topic_ident)
         perm.send_messages(user, stream.id, topic.id)
-        partition = self.choose_partition(topic, partitioning)
+        with _partition_plane():
+            partition = self.choose_partition(topic, partitioning)
         stored, sums = wire.accept_batch(batch, count)
         base_offset = partition.log.next_offset
         timestamp = max(now_micros(), partition.log.last_timestamp)
@@ -131,16 +150,38 @@ class MessagesMixin:
 
     # ------------------------------------------------------------------ offsets
     def _offset_target(self, user: User, consumer: ConsumerRef, stream_ident: Identifier,
-                       topic_ident: Identifier,
-                       partition_id: int | None) -> tuple[Topic, Partition, tuple[int, int]]:
+                       topic_ident: Identifier, partition_id: int | None
+                       ) -> tuple[Topic, Partition, tuple[int, int]]:
+        """Where a read keeps an offset; a group's offset is readable by anyone."""
         stream, topic = self.resolve(stream_ident, topic_ident)
         perm.poll_messages(user, stream.id, topic.id)
         if consumer.kind == CONSUMER_GROUP:
-            group = self.group(topic, consumer.id)
+            group = find_group(topic, consumer.id)
+            if group is None:
+                raise IggyError(Code.INVALID_IDENTIFIER)
             key = (CONSUMER_GROUP, group.id)
         else:
             key = (consumer.kind, consumer_key(consumer))
         partition = self.partition(topic, 0 if partition_id is None else partition_id)
+        return topic, partition, key
+
+    def _offset_write_target(self, session: Session | None, user: User, consumer: ConsumerRef,
+                             stream_ident: Identifier, topic_ident: Identifier,
+                             partition_id: int | None
+                             ) -> tuple[Topic, Partition, tuple[int, int]]:
+        """Where a write keeps an offset. As on Iggy's partition plane, a target that does
+        not resolve, or a group the writing client is not a member of, is ResourceNotFound."""
+        with _partition_plane():
+            stream, topic = self.resolve(stream_ident, topic_ident)
+            partition = self.partition(topic, 0 if partition_id is None else partition_id)
+            if consumer.kind == CONSUMER_GROUP:
+                group = self.group(topic, consumer.id)
+                if session is None or member_of(group, session.client_id) is None:
+                    raise IggyError(Code.RESOURCE_NOT_FOUND, "")
+                key = (CONSUMER_GROUP, group.id)
+            else:
+                key = (consumer.kind, consumer_key(consumer))
+        perm.poll_messages(user, stream.id, topic.id)
         return topic, partition, key
 
     def get_consumer_offset(self, user: User, consumer: ConsumerRef, stream_ident: Identifier,
@@ -154,21 +195,24 @@ class MessagesMixin:
             return None
         return partition.id, partition.log.current_offset, stored
 
-    def store_consumer_offset(self, user: User, consumer: ConsumerRef,
-                              stream_ident: Identifier, topic_ident: Identifier,
-                              partition_id: int | None, offset: int) -> None:
-        topic, partition, key = self._offset_target(user, consumer, stream_ident, topic_ident,
-                                                    partition_id)
-        if partition.log.messages_count == 0 and offset > 0 or (
-                partition.log.messages_count and offset > partition.log.current_offset):
+    def store_consumer_offset(self, session: Session | None, user: User,
+                              consumer: ConsumerRef, stream_ident: Identifier,
+                              topic_ident: Identifier, partition_id: int | None,
+                              offset: int) -> None:
+        """An empty partition takes no offset, and none may run ahead of the last message."""
+        topic, partition, key = self._offset_write_target(
+            session, user, consumer, stream_ident, topic_ident, partition_id)
+        log = partition.log
+        empty = log.messages_count == 0 and log.current_offset == 0
+        if empty or offset > log.current_offset:
             raise IggyError(Code.INVALID_OFFSET, offset)
         self._store_offset(topic, partition, key, offset)
 
-    def delete_consumer_offset(self, user: User, consumer: ConsumerRef,
-                               stream_ident: Identifier, topic_ident: Identifier,
-                               partition_id: int | None) -> None:
-        _, partition, key = self._offset_target(user, consumer, stream_ident, topic_ident,
-                                                partition_id)
+    def delete_consumer_offset(self, session: Session | None, user: User,
+                               consumer: ConsumerRef, stream_ident: Identifier,
+                               topic_ident: Identifier, partition_id: int | None) -> None:
+        _, partition, key = self._offset_write_target(
+            session, user, consumer, stream_ident, topic_ident, partition_id)
         if partition.offsets.pop(key, None) is None:
             raise IggyError(Code.CONSUMER_OFFSET_NOT_FOUND, key[1])
         partition.offset_files.delete(*key)

@@ -95,11 +95,10 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
         self.sessions.pop(session.client_id, None)
 
     def get_clients(self, user: User) -> list[Session]:
-        """Connected clients: every TCP connection, and HTTP sessions that logged in."""
+        """Connected clients: every binary-protocol connection, logged in or not (HTTP
+        callers are not connections, so not clients, as on Iggy)."""
         perm.read_servers(user)
-        return sorted((s for s in self.sessions.values()
-                       if s.transport == TRANSPORT_TCP or s.user_id is not None),
-                      key=lambda s: s.client_id)
+        return sorted(self.sessions.values(), key=lambda s: s.client_id)
 
     def get_client(self, user: User, client_id: int) -> Session | None:
         perm.read_servers(user)
@@ -108,7 +107,7 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
     def cluster_node(self) -> dict:
         """The one node of this single-node "cluster": the sandbox itself, leader, healthy."""
         host, _, tcp_port = self.tcp_address.rpartition(":")
-        return {"cluster": "iggy-sandbox", "name": "iggy-sandbox-node",
+        return {"cluster": "single-node", "name": "iggy-node",
                 "ip": host or "127.0.0.1", "tcp": int(tcp_port or 0), "quic": 0,
                 "http": int(self.http_address.rpartition(":")[2] or 0), "websocket": 0}
 

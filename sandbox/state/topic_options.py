@@ -92,7 +92,8 @@ def check_size_floor(settings: dict[str, object], segment_size: int) -> None:
     """A topic capped below one segment could never rotate: InvalidTopicSize (1019)."""
     max_topic_size = settings.get("max_topic_size")
     if max_topic_size is not None and max_topic_size < segment_size:
-        raise IggyError(Code.INVALID_TOPIC_SIZE, max_topic_size, segment_size)
+        raise IggyError(Code.INVALID_TOPIC_SIZE, units.human_size(max_topic_size),
+                        units.human_size(segment_size))
 
 
 def canonical(options: Options, settings: dict[str, object]) -> Options:

@@ -66,3 +66,29 @@ def duration_micros(text: str) -> int:
         total += int(number) * factor
         position = match.end()
     return int(total)
+
+
+# Largest first, as byte-unit tries them: a binary unit before the decimal one just below it.
+_UNITS = tuple((name, (1024 if name.endswith("iB") else 1000) ** power)
+               for power, prefix in ((6, "E"), (5, "P"), (4, "T"), (3, "G"), (2, "M"), (1, "K"))
+               for name in (f"{prefix}iB", f"{prefix}B"))
+
+
+def human_byte_size(size: int) -> str:
+    """A byte count the way Iggy writes sizes in JSON (byte-unit's ``{:#}``): in the largest
+    unit that shows it exactly with at most three decimals, e.g. ``69092`` → "69.092 KB",
+    ``3211776`` → "3136.5 KiB", ``1000`` → "1 KB", ``999`` → "999 B"."""
+    for name, unit in _UNITS:
+        if size >= unit and size * 1000 % unit == 0:
+            return f"{(Decimal(size) / unit).normalize():f} {name}"
+    return f"{size} B"
+
+
+def human_size(size: int) -> str:
+    """A byte count the way Iggy prints one in messages (``IggyByteSize``'s Display): two
+    decimals in the largest decimal unit it reaches, e.g. "1.05 MB", "1.07 GB", "512 B"."""
+    for name, unit in _UNITS:
+        if name.endswith("iB") or size < unit:
+            continue
+        return f"{size / unit:.2f} {name}"
+    return f"{size} B"

@@ -97,8 +97,11 @@ class UsersMixin:
 
     # ------------------------------------------------------------------ users
     def get_user(self, caller: User, ident: Identifier) -> User | None:
-        perm.read_users(caller)
-        return self.find_user(ident)
+        """Any user for those allowed to read users; yourself for everyone."""
+        user = self.find_user(ident)
+        if user is not caller:
+            perm.read_users(caller)
+        return user
 
     def get_users(self, caller: User) -> list[User]:
         perm.read_users(caller)

@@ -1,0 +1,91 @@
+"""Stored consumer offsets (notebooks 04 and 05): store, read back, move back, delete."""
+
+from __future__ import annotations
+
+from apache_iggy import Consumer, PollingStrategy, SendMessage
+
+from tests.parity.exchange import Session
+from tests.parity.scenarios import commands, scenario
+
+STREAM, TOPIC = "parity-offsets", "events"
+
+
+@scenario
+async def offsets_over_tcp(s: Session) -> None:
+    client = await s.connect()
+    await s.sdk("create a stream", client.create_stream, STREAM)
+    await s.sdk_raw("create a topic with two partitions", client, commands.CREATE_TOPIC,
+                    commands.create_topic(STREAM, TOPIC, 2), commands.created)
+    await s.sdk("send six to partition 0", client.send_messages, STREAM, TOPIC, 0,
+                [SendMessage(f"m{n}", id=n + 1) for n in range(6)])
+
+    async def offset(step: str, command: int, tail: bytes = b"", *, consumer: int | str =
+                     "parity-reader", kind: int = commands.SINGLE, partition: int | None = 0,
+                     topic: str = TOPIC) -> None:
+        decode = commands.offset_reply if command == commands.GET_CONSUMER_OFFSET else None
+        await s.sdk_raw(step, client, command, commands.offset_target(
+            kind, consumer, STREAM, topic, partition) + tail, decode)
+
+    get, store, delete = (commands.GET_CONSUMER_OFFSET, commands.STORE_CONSUMER_OFFSET,
+                          commands.DELETE_CONSUMER_OFFSET)
+    await offset("read an offset never stored", get)
+    await offset("store offset 2", store, commands.store_offset(2))
+    await offset("read it back", get)
+    await s.sdk("poll next continues after the stored offset", client.poll_messages, STREAM,
+                TOPIC, consumer=Consumer.Single("parity-reader"),
+                polling_strategy=PollingStrategy.Next(), count=10, auto_commit=False,
+                partition_id=0)
+    await offset("move the offset back to 0", store, commands.store_offset(0))
+    await offset("read the moved offset", get)
+    await offset("store an offset past the end", store, commands.store_offset(40))
+    await offset("read after storing past the end", get)
+    await offset("store on an empty partition", store, commands.store_offset(0), partition=1)
+    await offset("store on a missing partition", store, commands.store_offset(0), partition=5)
+    await offset("store for a missing topic", store, commands.store_offset(0), topic="missing")
+    await offset("read without a partition", get, partition=None)
+    await offset("store a group's offset", store, commands.store_offset(3),
+                 consumer="parity-group", kind=commands.GROUP)
+    await s.sdk("create the group", client.create_consumer_group, STREAM, TOPIC,
+                "parity-group")
+    await offset("store the group's offset", store, commands.store_offset(3),
+                 consumer="parity-group", kind=commands.GROUP)
+    await offset("read the group's offset", get, consumer="parity-group", kind=commands.GROUP)
+    await offset("delete the offset", delete, commands.delete_offset())
+    await offset("read the deleted offset", get)
+    await offset("delete it again", delete, commands.delete_offset())
+    await s.sdk("delete the stream", client.delete_stream, STREAM)
+
+
+@scenario
+async def offsets_over_http(s: Session) -> None:
+    token = await s.http_login("log in")
+    await s.http("create a stream", "POST", "/streams", json_body={"name": STREAM}, token=token)
+    await s.http("create a topic", "POST", f"/streams/{STREAM}/topics", json_body={
+        "name": TOPIC, "partitions_count": 1, "compression_algorithm": "none",
+        "message_expiry": 0, "max_topic_size": 0}, token=token)
+    await s.http("send three messages", "POST", f"/streams/{STREAM}/topics/{TOPIC}/messages",
+                 json_body={"partitioning": {"kind": "partition_id", "value": "AAAAAA=="},
+                            "messages": [{"id": n, "payload": "bQ=="} for n in (1, 2, 3)]},
+                 token=token)
+    url = f"/streams/{STREAM}/topics/{TOPIC}/consumer-offsets"
+    await s.http("read an offset never stored", "GET",
+                 f"{url}?consumer_id=parity-reader&partition_id=0", token=token)
+    await s.http("store offset 1", "PUT", url, json_body={
+        "consumer_id": "parity-reader", "partition_id": 0, "offset": 1}, token=token)
+    await s.http("read it back", "GET", f"{url}?consumer_id=parity-reader&partition_id=0",
+                 token=token)
+    await s.http("store with a numeric consumer id", "PUT", url, json_body={
+        "consumer_id": 5, "partition_id": 0, "offset": 2}, token=token)
+    await s.http("read the numeric consumer's offset", "GET",
+                 f"{url}?consumer_id=5&partition_id=0", token=token)
+    await s.http("store without an offset", "PUT", url, json_body={
+        "consumer_id": "parity-reader", "partition_id": 0}, token=token)
+    await s.http("store on a missing partition", "PUT", url, json_body={
+        "consumer_id": "parity-reader", "partition_id": 4, "offset": 0}, token=token)
+    await s.http("delete the offset", "DELETE", f"{url}/parity-reader?partition_id=0",
+                 token=token)
+    await s.http("read the deleted offset", "GET",
+                 f"{url}?consumer_id=parity-reader&partition_id=0", token=token)
+    await s.http("delete it again", "DELETE", f"{url}/parity-reader?partition_id=0",
+                 token=token)
+    await s.http("delete the stream", "DELETE", f"/streams/{STREAM}", token=token)
