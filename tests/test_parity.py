@@ -18,12 +18,10 @@ import pytest
 
 from sandbox.launch import SandboxProcess, start_sandbox
 from tests.parity import golden
-from tests.parity.compare import Difference, compare
+from tests.parity.compare import compare
 from tests.parity.deliberate import (
     DELIBERATE,
-    WAITING,
     deliberate_steps,
-    waiting_steps,
     without_release_skew,
 )
 from tests.parity.exchange import Target
@@ -65,9 +63,8 @@ def test_the_sandbox_answers_as_the_real_server(name: str,
     differences = compare(without_release_skew(recorded),
                           without_release_skew(replayed[name]))
     deliberate = deliberate_steps(name)
-    waiting = waiting_steps(name, [exchange["step"] for exchange in recorded])
     stale = sorted(set(deliberate) - {d.step for d in differences})
-    unexplained = [d for d in differences if d.step not in deliberate and d.step not in waiting]
+    unexplained = [d for d in differences if d.step not in deliberate]
     messages = [str(d) for d in unexplained]
     messages += [f"step {step!r} is listed as a deliberate difference but matches the real "
                  "server now: remove it from tests/parity/deliberate.py and "
@@ -75,23 +72,12 @@ def test_the_sandbox_answers_as_the_real_server(name: str,
     if messages:
         pytest.fail(f"{name}: the sandbox differs from the real server\n\n"
                     + "\n\n".join(messages), pytrace=False)
-    pending = [d for d in differences if d.step in waiting]
-    if pending:
-        pytest.xfail(_waiting_message(name, pending, waiting))
-
-
-def _waiting_message(name: str, pending: list[Difference], waiting: dict) -> str:
-    reasons = sorted({waiting[d.step].reason for d in pending})
-    return f"{name}: {len(pending)} step(s) wait for a fix ({'; '.join(reasons)})"
 
 
 def test_every_listed_difference_names_a_recorded_step() -> None:
     for entry in DELIBERATE:
         recorded = golden.read_scenario(entry.scenario) or []
         assert entry.step in {e["step"] for e in recorded}, entry
-    for waiting in WAITING:
-        recorded = golden.read_scenario(waiting.scenario) or []
-        assert set(waiting.steps) <= {e["step"] for e in recorded}, waiting
 
 
 def test_every_deliberate_difference_is_documented() -> None:

@@ -10,8 +10,6 @@ Short, explicit lists:
   uses. The release replaced the topic option ``enforce_fsync`` with ``durability`` and
   ``consumer_offset_durability``; the sandbox follows the release. These keys are left out
   of option maps and option catalogs on both sides before comparing.
-- ``WAITING``: differences with a fix under way elsewhere; they do not fail the replay,
-  and the replay says when one no longer differs so the entry can go.
 """
 
 from __future__ import annotations
@@ -26,13 +24,6 @@ class Deliberate:
     step: str
     reason: str
     documented_as: str  # a phrase docs/architecture.md contains
-
-
-@dataclass(frozen=True)
-class Waiting:
-    scenario: str
-    steps: tuple[str, ...]  # empty: every step of the scenario
-    reason: str
 
 
 _RELEASE = ("server-0.9.0-edge.5 refuses the durability options the 0.9.0 SDK always sends "
@@ -50,26 +41,8 @@ DELIBERATE: tuple[Deliberate, ...] = (
 RELEASE_SKEW_OPTION_KEYS = frozenset({"enforce_fsync", "durability",
                                       "consumer_offset_durability"})
 
-_RETENTION = "retention semantics (offset barrier, per-partition size floor) being fixed"
-WAITING: tuple[Waiting, ...] = (
-    Waiting("retention_offset_barrier", ("the stored offset keeps the expired segment",),
-            _RETENTION),
-    Waiting("retention_size_cap_floor", ("nothing was deleted: the cap is under the floor",),
-            _RETENTION),
-)
-
-
 def deliberate_steps(scenario: str) -> dict[str, Deliberate]:
     return {entry.step: entry for entry in DELIBERATE if entry.scenario == scenario}
-
-
-def waiting_steps(scenario: str, steps: list[str]) -> dict[str, Waiting]:
-    """The steps of ``scenario`` (out of ``steps``) whose difference waits for a fix."""
-    found = {}
-    for entry in WAITING:
-        if entry.scenario == scenario:
-            found.update({step: entry for step in (entry.steps or steps)})
-    return found
 
 
 def without_release_skew(value: Any) -> Any:
