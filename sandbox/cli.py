@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import ipaddress
 import logging
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
 
 from sandbox import __version__
 from sandbox.app import Sandbox
+from sandbox.launch import EXIT_DISK_FULL
+from sandbox.state.refusals import is_disk_full
 from sandbox.storage.metadata import CorruptMetadata
 from sandbox.storage.segments import CorruptLog
 
 log = logging.getLogger("sandbox")
+
+LOW_SPACE = 1 << 20  # bytes free under the data folder below which the start warns
 
 
 def address(text: str) -> tuple[str, int]:
@@ -87,6 +94,9 @@ async def serve(args: argparse.Namespace) -> bool:
     await sandbox.start(args.tcp, args.http)
     for host in {args.tcp[0], args.http[0]}:
         warn_if_exposed(host)
+    if data_dir is not None and (free := shutil.disk_usage(data_dir).free) < LOW_SPACE:
+        log.warning("the disk holding %s is full or nearly (%d bytes free): reads work, but "
+                    "sends and changes are refused until space is freed", data_dir, free)
     print(f"iggy-sandbox ready tcp={sandbox.system.tcp_address} "
           f"http=http://{sandbox.system.http_address} data={data_dir or 'in-memory'}",
           flush=True)
@@ -111,6 +121,23 @@ async def serve(args: argparse.Namespace) -> bool:
     return restart
 
 
+def start_failure(error: OSError, args: argparse.Namespace) -> str:
+    """Why the start failed, in words that point at the fix."""
+    if is_disk_full(error):
+        return (f"the disk is full ({error.strerror}) where it keeps its data ({args.data_dir}) "
+                "or writes its log. Free some space there, or pass another --data-dir.")
+    if error.errno == errno.EADDRINUSE or "bind" in str(error):
+        return (f"{error}. Is another server already using that port? Pick others with "
+                "--tcp/--http.")
+    return str(error)
+
+
+def say(message: str) -> None:
+    """Print to stderr, which may sit on the full disk that stopped the start."""
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
@@ -118,12 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         restart = asyncio.run(serve(args))
     except (CorruptMetadata, CorruptLog) as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(f"error: {error}")
         return 2
     except OSError as error:
-        print(f"error: cannot start the sandbox: {error}. Is another server already using "
-              "that port? Pick others with --tcp/--http.", file=sys.stderr)
-        return 1
+        say(f"error: cannot start the sandbox: {start_failure(error, args)}")
+        return EXIT_DISK_FULL if is_disk_full(error) else 1
     if restart:
         argv = [sys.executable, "-m", "sandbox", "--tcp", "{}:{}".format(*args.tcp),
                 "--http", "{}:{}".format(*args.http),

@@ -13,6 +13,7 @@ from sandbox.errors import Code, IggyError
 from sandbox.state import permissions as perm
 from sandbox.state.groups import find_group, member_of
 from sandbox.state.model import Partition, Session, Topic, User, now_micros
+from sandbox.storage.offsets import KIND_NAMES
 from sandbox.wire import messages as wire
 from sandbox.wire.codec import (
     BALANCED,
@@ -92,7 +93,15 @@ class MessagesMixin:
         timestamp = max(now_micros(), partition.log.segments[-1].last_timestamp
                         if partition.log.segments else 0)
         wire.stamp(stored, sums, partition.id, base_offset, timestamp)
-        partition.log.append(stored, count, timestamp)
+        try:
+            if self.space is not None:
+                self.space.claim(len(stored))
+            partition.log.append(stored, count, timestamp)
+        except OSError as error:
+            raise self.refusals.refuse(
+                Code.CANNOT_SAVE_MESSAGES_TO_SEGMENT, f"a send of {count} message(s) to stream "
+                f"{stream.id}, topic {topic.id}, partition {partition.id}", error) from None
+        self.refusals.accepted()
         self.counters["written_bytes"] += len(stored)
         return stream.id, topic.id, partition.id, base_offset
 
@@ -129,7 +138,7 @@ class MessagesMixin:
         if consumer.kind == CONSUMER_GROUP:
             partition.polled[key[1]] = max(partition.polled.get(key[1], -1), last)
         if auto_commit and partition.offsets.get(key, -1) < last:
-            self._store_offset(topic, partition, key, last)
+            self._store_offset(topic, partition, key, last, auto_commit=True)
         return Polled(partition.id, log.current_offset, end - start, batches)
 
     @staticmethod
@@ -219,9 +228,20 @@ class MessagesMixin:
         partition.offset_files.delete(*key)
 
     def _store_offset(self, topic: Topic, partition: Partition, key: tuple[int, int],
-                      offset: int) -> None:
+                      offset: int, auto_commit: bool = False) -> None:
+        """Write the offset, then take it. When the disk refuses, a stored offset is refused
+        with CannotWriteToFile (10006); a poll's auto-commit still delivers and keeps the
+        offset in memory (after a restart the consumer may see those messages again)."""
+        try:
+            partition.offset_files.store(key[0], key[1], offset)
+        except OSError as error:
+            refused = self.refusals.refuse(
+                Code.CANNOT_WRITE_TO_FILE, f"{'an auto-committed' if auto_commit else 'an'} "
+                f"offset of {KIND_NAMES.get(key[0], 'consumer')} {key[1]} on partition "
+                f"{partition.id} of topic {topic.id}, stream {topic.stream_id}", error)
+            if not auto_commit:
+                raise refused from None
         partition.offsets[key] = offset
-        partition.offset_files.store(key[0], key[1], offset)
         if key[0] == CONSUMER_GROUP:
             group = topic.groups.get(key[1])
             if group is not None:
