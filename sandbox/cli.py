@@ -23,6 +23,7 @@ from pathlib import Path
 from sandbox import __version__
 from sandbox.app import Sandbox
 from sandbox.launch import EXIT_DISK_FULL
+from sandbox.server.tcp import MAX_CONNECTIONS_PER_HOST
 from sandbox.state.refusals import is_disk_full
 from sandbox.storage.metadata import CorruptMetadata
 from sandbox.storage.segments import CorruptLog
@@ -59,12 +60,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cleaner-interval", type=float, default=60.0, metavar="SECONDS",
                         help="how often expired and over-size segments are deleted "
                              "(default 60, as Iggy)")
+    parser.add_argument("--max-connections-per-host", type=int,
+                        default=MAX_CONNECTIONS_PER_HOST, metavar="N",
+                        help="binary-protocol connections one machine may keep open; more are "
+                             "refused with 'Cannot establish connection' (default "
+                             f"{MAX_CONNECTIONS_PER_HOST})")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="log verbosity on stderr (default INFO)")
     args = parser.parse_args(argv)
     if args.cleaner_interval <= 0:
         parser.error("--cleaner-interval must be a positive number of seconds")
+    if args.max_connections_per_host < 1:
+        parser.error("--max-connections-per-host must be at least 1")
     return args
 
 
@@ -90,7 +98,8 @@ def warn_if_exposed(host: str) -> None:
 async def serve(args: argparse.Namespace) -> bool:
     """Run until a stop signal; True when SIGHUP asked for a restart."""
     data_dir = None if args.in_memory else args.data_dir.resolve()
-    sandbox = Sandbox(data_dir, *root_credentials(), cleaner_interval=args.cleaner_interval)
+    sandbox = Sandbox(data_dir, *root_credentials(), cleaner_interval=args.cleaner_interval,
+                      max_connections_per_host=args.max_connections_per_host)
     await sandbox.start(args.tcp, args.http)
     for host in {args.tcp[0], args.http[0]}:
         warn_if_exposed(host)
@@ -153,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     if restart:
         argv = [sys.executable, "-m", "sandbox", "--tcp", "{}:{}".format(*args.tcp),
                 "--http", "{}:{}".format(*args.http),
-                "--cleaner-interval", str(args.cleaner_interval), "--log-level", args.log_level]
+                "--cleaner-interval", str(args.cleaner_interval), "--log-level", args.log_level,
+                "--max-connections-per-host", str(args.max_connections_per_host)]
         argv += ["--in-memory"] if args.in_memory else ["--data-dir", str(args.data_dir)]
         sys.stdout.flush()
         os.execv(sys.executable, argv)

@@ -31,6 +31,10 @@ from sandbox.wire.codec import (
 )
 
 RESYNC_PARTITION = 0xFFFFFFFF  # tells the SDK to re-sync its group assignment
+# A poll returns at most this many bytes of messages (at least one batch): a poll of a
+# million messages gets the first ones and the consumer asks again, as it does anyway.
+MAX_POLL_BYTES = 16 * 1024 * 1024
+
 # What Iggy's partition plane answers for a target it cannot resolve, whatever is missing.
 UNRESOLVED = frozenset({Code.STREAM_ID_NOT_FOUND, Code.TOPIC_ID_NOT_FOUND,
                         Code.PARTITION_NOT_FOUND, Code.NO_PARTITIONS,
@@ -132,6 +136,7 @@ class MessagesMixin:
         end = min(start + count, log.next_offset)
         if count == 0 or start >= end:
             return Polled(partition.id, log.current_offset, 0, [])
+        end = log.end_within(start, end, MAX_POLL_BYTES)
         batches = log.read(start, end - start)
         self.counters["read_bytes"] += sum(len(b) for b in batches)
         last = end - 1
