@@ -8,18 +8,22 @@ seven clients, as its notebook would open them:
 - a single consumer reading the 3 partitions (``Next``, auto-commit);
 - a consumer group of 3 members (``join_consumer_group`` + ``Next`` polls, auto-commit);
 - a notebook running the course's heavier cells in a loop: a scratch topic filled with
-  1000 messages in batches of 100 and read back, stats and listings, and every tenth
-  round the scratch topic deleted and made again (its Setup cell: metadata writes);
-- a pinger, pinging every 100 ms: the latency the learner sees while all that runs.
+  1000 messages in batches of 100, read back and described; every tenth round its Setup
+  cell runs again (server stats, the stream listing, the scratch topic deleted and made
+  again: metadata writes);
+- a pinger, pinging every 250 ms: the latency the learner sees while all that runs.
 
-Learners' clients are spread over ``--workers`` processes (the SDK's Tokio threads and one
-asyncio loop per process); the pingers run in a process of their own, as a learner's
-kernel is its own process: a ping then measures the server, not the queue of other
-learners' clients in a shared bench process. When the sends stop, the readers drain; then,
-per learner, every
-acknowledged message must have reached the single consumer once and the group once, each
-reader must have seen each partition in offset order, no client may have had an error, and
-the pings taken while the load ran must stay under 50 ms at the median and 500 ms at p99.
+Readers wait ``--idle-poll`` seconds after a poll that returned nothing. Learners' clients
+are spread over ``--workers`` processes (the SDK's Tokio threads and one asyncio loop per
+process), run at a lower CPU priority (nice 10): in a classroom each notebook runs on its
+learner's machine, not on the server's cores. The pingers run in a process of their own at
+normal priority, as a learner's kernel is its own process: a ping then measures the server,
+not the queue of other learners' clients in a shared process.
+
+When the sends stop, the readers drain; then, per learner, every acknowledged message must
+have reached the single consumer once and the group once, each reader must have seen each
+partition in offset order, no client may have had an error, and the pings taken while the
+load ran must stay under 50 ms at the median and 500 ms at p99.
 
 Run: ``python -m bench.classroom [--learners 100] [--duration 60] [--workers 4]``. Prints
 the figures; exits 1 when a learner lost, repeated or reordered a message, saw an error,
@@ -52,13 +56,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TOPIC, SCRATCH, GROUP = "events", "scratch", "members"
 PARTITIONS = 3
 POLL_COUNT = 100
-IDLE_SLEEP = 0.1  # seconds a reader waits after an empty poll
-PING_INTERVAL = 0.1
-NOTEBOOK_THINK = 1.0  # seconds between the notebook's cells
+PING_INTERVAL = 0.25
+NOTEBOOK_THINK = 1.0  # mean seconds between the notebook's cells (0.5 to 1.5)
 SETUP_EVERY = 10  # notebook rounds between two runs of its Setup cell
 CELL_MESSAGES, CELL_BATCH = 1000, 100
 MEDIAN_LIMIT_MS, P99_LIMIT_MS = 50.0, 500.0
 RESULT_MARK = "learners-result "
+LOAD_NICENESS = 10  # the learners' own clients yield the CPU to the server and the pingers
 
 
 @dataclass
@@ -109,8 +113,8 @@ def account(acked: dict[tuple[int, int], bytes], reader: Deliveries) -> tuple[in
 class Learner:
     """One learner's seven clients and what they saw."""
 
-    def __init__(self, number: int, address: str, pause: float, seed: int):
-        self.number, self.address, self.pause = number, address, pause
+    def __init__(self, number: int, address: str, pause: float, idle_poll: float, seed: int):
+        self.number, self.address, self.pause, self.idle_poll = number, address, pause, idle_poll
         self.stream = stream_of(number)
         self.rng = random.Random(seed)
         self.acked: dict[tuple[int, int], bytes] = {}
@@ -159,7 +163,7 @@ class Learner:
                     self.single.record(0, partition, message.offset(), message.payload())
                 idle = idle and not polled
             if idle:
-                await asyncio.sleep(IDLE_SLEEP)
+                await asyncio.sleep(self.idle_poll)
 
     async def read_in_group(self, member: int, done: asyncio.Event) -> None:
         client = await connect(self.address)
@@ -173,14 +177,19 @@ class Learner:
                 self.group.record(member, message.partition_id(), message.offset(),
                                   message.payload())
             if not polled:
-                await asyncio.sleep(IDLE_SLEEP)
+                await asyncio.sleep(self.idle_poll)
 
     async def notebook(self, until: float) -> None:
-        """The course's heavier cells, one after another, with a learner's pauses."""
+        """The course's heavier cells, one after another, with a learner's pauses. Learners
+        do not press Run at the same millisecond: each starts within the first few rounds'
+        time and pauses a little differently between cells."""
         client = await connect(self.address)
+        await asyncio.sleep(self.rng.uniform(0, SETUP_EVERY * NOTEBOOK_THINK))
         batch = [SendMessage(b"n" * 200) for _ in range(CELL_BATCH)]
         while time.monotonic() < until:
             if self.rounds % SETUP_EVERY == 0:
+                await client.get_stats()
+                await client.get_streams()
                 if await client.get_topic(self.stream, SCRATCH) is not None:
                     await client.delete_topic(self.stream, SCRATCH)
                 await client.create_topic(self.stream, SCRATCH, partitions_count=1)
@@ -196,11 +205,9 @@ class Learner:
                     auto_commit=False)
                 assert polled, "the notebook's messages were not all there"
                 read += len(polled)
-            await client.get_stats()
-            await client.get_streams()
-            await client.get_topic(self.stream, TOPIC)
+            await client.get_topic(self.stream, SCRATCH)
             self.rounds += 1
-            await asyncio.sleep(NOTEBOOK_THINK)
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5) * NOTEBOOK_THINK)
 
     async def ping(self, until: float) -> None:
         client = await connect(self.address)
@@ -238,7 +245,7 @@ def delivered_all(learners: list[Learner]) -> bool:
 async def run_pingers(address: str, numbers: list[int], duration: float,
                       start_at: float) -> list[LearnerResult]:
     """Ping for the given learners from wall time ``start_at`` for ``duration`` seconds."""
-    learners = [Learner(n, address, 0.0, seed=n) for n in numbers]
+    learners = [Learner(n, address, 0.0, 0.0, seed=n) for n in numbers]
     await asyncio.sleep(max(start_at - time.time(), 0))
     until = time.monotonic() + duration
     await asyncio.gather(*(learner.guarded("pinger", learner.ping(until))
@@ -247,11 +254,12 @@ async def run_pingers(address: str, numbers: list[int], duration: float,
 
 
 async def run_learners(address: str, numbers: list[int], duration: float, pause: float,
-                       start_at: float, drain_timeout: float = 120.0) -> list[LearnerResult]:
+                       idle_poll: float, start_at: float,
+                       drain_timeout: float = 120.0) -> list[LearnerResult]:
     """Run the given learners' producers, readers and notebooks against ``address``; the
     sends start at wall time ``start_at`` (so that every worker process starts together)
     and last ``duration`` seconds."""
-    learners = [Learner(n, address, pause, seed=n) for n in numbers]
+    learners = [Learner(n, address, pause, idle_poll, seed=n) for n in numbers]
     for learner in learners:
         await learner.set_up()
     done = asyncio.Event()
@@ -333,7 +341,7 @@ def process_stats(pid: int) -> tuple[float, float]:
 
 
 def run_classroom(address: str, server_pid: int, learners: int, duration: float,
-                  workers: int, pause: float) -> ClassroomReport:
+                  workers: int, pause: float, idle_poll: float) -> ClassroomReport:
     """Run ``learners`` spread over ``workers`` processes against the server at ``address``."""
     report = ClassroomReport(learners, workers, duration)
     start_at = time.time() + 5 + learners * 0.1  # time for every worker to set up
@@ -342,7 +350,7 @@ def run_classroom(address: str, server_pid: int, learners: int, duration: float,
     processes = [(role, subprocess.Popen(
         [sys.executable, "-m", "bench.classroom", "--worker", role, "--address", address,
          "--learners", ",".join(map(str, share)), "--duration", str(duration),
-         "--pause", str(pause), "--start-at", str(start_at)],
+         "--pause", str(pause), "--idle-poll", str(idle_poll), "--start-at", str(start_at)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         for role, share in roles]
     found: dict[str, dict[int, LearnerResult]] = {"load": {}, "ping": {}}
@@ -367,7 +375,9 @@ def worker(args: argparse.Namespace) -> int:
     if args.worker == "ping":
         work = run_pingers(args.address, numbers, args.duration, args.start_at)
     else:
-        work = run_learners(args.address, numbers, args.duration, args.pause, args.start_at)
+        os.nice(LOAD_NICENESS)
+        work = run_learners(args.address, numbers, args.duration, args.pause, args.idle_poll,
+                            args.start_at)
     results = asyncio.run(work)
     print(RESULT_MARK + json.dumps([asdict(r) for r in results]), flush=True)
     return 0
@@ -382,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes for the learners' clients (the pingers get one more)")
     parser.add_argument("--pause", type=float, default=0.5,
                         help="seconds between a producer's batches (default 0.5)")
+    parser.add_argument("--idle-poll", type=float, default=0.5,
+                        help="seconds a reader waits after a poll that returned nothing "
+                             "(default 0.5)")
     parser.add_argument("--worker", choices=["load", "ping"], help=argparse.SUPPRESS)
     parser.add_argument("--address", help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -393,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         with start_sandbox(data_dir=Path(work) / "data", log_file=log,
                            env={**os.environ, **ROOT_ENV}) as server:
             report = run_classroom(server.tcp_address, server.pid, int(args.learners),
-                                   args.duration, args.workers, args.pause)
+                                   args.duration, args.workers, args.pause, args.idle_poll)
         print("classroom against one sandbox:")
         for line in report.lines():
             print("  " + line)

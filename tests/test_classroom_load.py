@@ -25,7 +25,7 @@ def classroom(tmp_path, learners: int, duration: float, workers: int, capsys) ->
     with start_sandbox(data_dir=tmp_path / "data", log_file=tmp_path / "sandbox.log",
                        env={**os.environ, **ROOT_CREDENTIALS}) as server:
         report = run_classroom(server.tcp_address, server.pid, learners, duration, workers,
-                               pause=0.5)
+                               pause=0.5, idle_poll=0.5)
     with capsys.disabled():
         print("\n" + "\n".join(report.lines()))
     assert report.ok, "\n".join(report.lines())
