@@ -46,7 +46,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from apache_iggy import Consumer, Partitioning, PollingStrategy, SendMessage
+from apache_iggy import Consumer, IggyClient, Partitioning, PollingStrategy, SendMessage
 
 from bench.soak import ROOT_ENV, Deliveries, connect
 from coursekit.scripts import exit_now
@@ -63,6 +63,7 @@ CELL_MESSAGES, CELL_BATCH = 1000, 100
 MEDIAN_LIMIT_MS, P99_LIMIT_MS = 50.0, 500.0
 RESULT_MARK = "learners-result "
 LOAD_NICENESS = 10  # the learners' own clients yield the CPU to the server and the pingers
+LOAD_ROLES = ("producer", "single", "member 0", "member 1", "member 2", "notebook")
 
 
 @dataclass
@@ -123,9 +124,15 @@ class Learner:
         self.pings: list[float] = []
         self.rounds = 0
         self.errors: list[str] = []
+        self.clients: dict[str, IggyClient] = {}
 
-    async def set_up(self) -> None:
-        admin = await connect(self.address)
+    async def set_up(self, roles: tuple[str, ...] = LOAD_ROLES) -> None:
+        """Connect (and log in) every client before the load starts: a storm of password
+        checks is a start-of-class cost, not what a learner waits for during a cell."""
+        self.clients = {role: await connect(self.address) for role in roles}
+
+    async def make_stream(self) -> None:
+        admin = self.clients["producer"]
         await admin.create_stream(self.stream)
         await admin.create_topic(self.stream, TOPIC, partitions_count=PARTITIONS)
         await admin.create_consumer_group(self.stream, TOPIC, GROUP)
@@ -137,7 +144,7 @@ class Learner:
             self.errors.append(f"{label}: {type(error).__name__}: {error}")
 
     async def produce(self, until: float) -> None:
-        client = await connect(self.address)
+        client = self.clients["producer"]
         sequence = 0
         while time.monotonic() < until:
             payloads = [f"{self.number}-{sequence + i}".encode()
@@ -151,7 +158,7 @@ class Learner:
             await asyncio.sleep(self.pause)
 
     async def read_single(self, done: asyncio.Event) -> None:
-        client = await connect(self.address)
+        client = self.clients["single"]
         consumer = Consumer.Single(f"{self.stream}-single")
         while not done.is_set():
             idle = True
@@ -166,7 +173,7 @@ class Learner:
                 await asyncio.sleep(self.idle_poll)
 
     async def read_in_group(self, member: int, done: asyncio.Event) -> None:
-        client = await connect(self.address)
+        client = self.clients[f"member {member}"]
         await client.join_consumer_group(self.stream, TOPIC, GROUP)
         consumer = Consumer.Group(GROUP)
         while not done.is_set():
@@ -183,7 +190,7 @@ class Learner:
         """The course's heavier cells, one after another, with a learner's pauses. Learners
         do not press Run at the same millisecond: each starts within the first few rounds'
         time and pauses a little differently between cells."""
-        client = await connect(self.address)
+        client = self.clients["notebook"]
         await asyncio.sleep(self.rng.uniform(0, SETUP_EVERY * NOTEBOOK_THINK))
         batch = [SendMessage(b"n" * 200) for _ in range(CELL_BATCH)]
         while time.monotonic() < until:
@@ -210,7 +217,7 @@ class Learner:
             await asyncio.sleep(self.rng.uniform(0.5, 1.5) * NOTEBOOK_THINK)
 
     async def ping(self, until: float) -> None:
-        client = await connect(self.address)
+        client = self.clients["pinger"]
         while time.monotonic() < until:
             started = time.perf_counter()
             await client.ping()
@@ -237,6 +244,16 @@ def merged(load: LearnerResult, pings: LearnerResult) -> LearnerResult:
                             "errors": load.errors + pings.errors})
 
 
+async def start_together(start_at: float, learners: list[Learner]) -> None:
+    """Wait for the common start; a set-up that overran it would blur the measurement, so
+    it counts as an error of every learner of this process."""
+    late = time.time() - start_at
+    if late > 1:
+        for learner in learners:
+            learner.errors.append(f"set-up finished {late:.1f} s after the common start")
+    await asyncio.sleep(max(-late, 0))
+
+
 def delivered_all(learners: list[Learner]) -> bool:
     return all(len({(p, o) for p, o, _ in reader.seen}) >= len(learner.acked)
                for learner in learners for reader in (learner.single, learner.group))
@@ -246,7 +263,9 @@ async def run_pingers(address: str, numbers: list[int], duration: float,
                       start_at: float) -> list[LearnerResult]:
     """Ping for the given learners from wall time ``start_at`` for ``duration`` seconds."""
     learners = [Learner(n, address, 0.0, 0.0, seed=n) for n in numbers]
-    await asyncio.sleep(max(start_at - time.time(), 0))
+    for learner in learners:
+        await learner.set_up(("pinger",))
+    await start_together(start_at, learners)
     until = time.monotonic() + duration
     await asyncio.gather(*(learner.guarded("pinger", learner.ping(until))
                            for learner in learners))
@@ -262,6 +281,7 @@ async def run_learners(address: str, numbers: list[int], duration: float, pause:
     learners = [Learner(n, address, pause, idle_poll, seed=n) for n in numbers]
     for learner in learners:
         await learner.set_up()
+        await learner.make_stream()
     done = asyncio.Event()
     readers = [asyncio.ensure_future(learner.guarded("single consumer",
                                                      learner.read_single(done)))
@@ -269,7 +289,7 @@ async def run_learners(address: str, numbers: list[int], duration: float, pause:
     readers += [asyncio.ensure_future(learner.guarded(f"group member {m}",
                                                       learner.read_in_group(m, done)))
                 for learner in learners for m in range(3)]
-    await asyncio.sleep(max(start_at - time.time(), 0))
+    await start_together(start_at, learners)
     until = time.monotonic() + duration
     await asyncio.gather(*(work for learner in learners for work in (
         learner.guarded("producer", learner.produce(until)),
@@ -344,7 +364,7 @@ def run_classroom(address: str, server_pid: int, learners: int, duration: float,
                   workers: int, pause: float, idle_poll: float) -> ClassroomReport:
     """Run ``learners`` spread over ``workers`` processes against the server at ``address``."""
     report = ClassroomReport(learners, workers, duration)
-    start_at = time.time() + 5 + learners * 0.1  # time for every worker to set up
+    start_at = time.time() + 5 + learners * 0.2  # time for every worker to set up
     shares = [list(range(w, learners, workers)) for w in range(workers)]
     roles = [("load", share) for share in shares if share] + [("ping", list(range(learners)))]
     processes = [(role, subprocess.Popen(
