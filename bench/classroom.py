@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -62,6 +63,7 @@ SETUP_EVERY = 10  # notebook rounds between two runs of its Setup cell
 CELL_MESSAGES, CELL_BATCH = 1000, 100
 MEDIAN_LIMIT_MS, P99_LIMIT_MS = 50.0, 500.0
 RESULT_MARK = "learners-result "
+READY_MARK = "learners-ready"
 LOAD_NICENESS = 10  # the learners' own clients yield the CPU to the server and the pingers
 LOAD_ROLES = ("producer", "single", "member 0", "member 1", "member 2", "notebook")
 
@@ -244,14 +246,11 @@ def merged(load: LearnerResult, pings: LearnerResult) -> LearnerResult:
                             "errors": load.errors + pings.errors})
 
 
-async def start_together(start_at: float, learners: list[Learner]) -> None:
-    """Wait for the common start; a set-up that overran it would blur the measurement, so
-    it counts as an error of every learner of this process."""
-    late = time.time() - start_at
-    if late > 1:
-        for learner in learners:
-            learner.errors.append(f"set-up finished {late:.1f} s after the common start")
-    await asyncio.sleep(max(-late, 0))
+async def start_together() -> None:
+    """Say this process is set up, then wait for the parent's word that all of them are:
+    the load starts at once everywhere, after every client has connected."""
+    print(READY_MARK, flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
 
 
 def delivered_all(learners: list[Learner]) -> bool:
@@ -259,13 +258,13 @@ def delivered_all(learners: list[Learner]) -> bool:
                for learner in learners for reader in (learner.single, learner.group))
 
 
-async def run_pingers(address: str, numbers: list[int], duration: float,
-                      start_at: float) -> list[LearnerResult]:
-    """Ping for the given learners from wall time ``start_at`` for ``duration`` seconds."""
+async def run_pingers(address: str, numbers: list[int],
+                      duration: float) -> list[LearnerResult]:
+    """Ping for the given learners for ``duration`` seconds from the common start."""
     learners = [Learner(n, address, 0.0, 0.0, seed=n) for n in numbers]
     for learner in learners:
         await learner.set_up(("pinger",))
-    await start_together(start_at, learners)
+    await start_together()
     until = time.monotonic() + duration
     await asyncio.gather(*(learner.guarded("pinger", learner.ping(until))
                            for learner in learners))
@@ -273,11 +272,9 @@ async def run_pingers(address: str, numbers: list[int], duration: float,
 
 
 async def run_learners(address: str, numbers: list[int], duration: float, pause: float,
-                       idle_poll: float, start_at: float,
-                       drain_timeout: float = 120.0) -> list[LearnerResult]:
+                       idle_poll: float, drain_timeout: float = 120.0) -> list[LearnerResult]:
     """Run the given learners' producers, readers and notebooks against ``address``; the
-    sends start at wall time ``start_at`` (so that every worker process starts together)
-    and last ``duration`` seconds."""
+    sends start at the common start and last ``duration`` seconds."""
     learners = [Learner(n, address, pause, idle_poll, seed=n) for n in numbers]
     for learner in learners:
         await learner.set_up()
@@ -289,7 +286,7 @@ async def run_learners(address: str, numbers: list[int], duration: float, pause:
     readers += [asyncio.ensure_future(learner.guarded(f"group member {m}",
                                                       learner.read_in_group(m, done)))
                 for learner in learners for m in range(3)]
-    await start_together(start_at, learners)
+    await start_together()
     until = time.monotonic() + duration
     await asyncio.gather(*(work for learner in learners for work in (
         learner.guarded("producer", learner.produce(until)),
@@ -364,15 +361,21 @@ def run_classroom(address: str, server_pid: int, learners: int, duration: float,
                   workers: int, pause: float, idle_poll: float) -> ClassroomReport:
     """Run ``learners`` spread over ``workers`` processes against the server at ``address``."""
     report = ClassroomReport(learners, workers, duration)
-    start_at = time.time() + 5 + learners * 0.2  # time for every worker to set up
     shares = [list(range(w, learners, workers)) for w in range(workers)]
     roles = [("load", share) for share in shares if share] + [("ping", list(range(learners)))]
     processes = [(role, subprocess.Popen(
         [sys.executable, "-m", "bench.classroom", "--worker", role, "--address", address,
          "--learners", ",".join(map(str, share)), "--duration", str(duration),
-         "--pause", str(pause), "--idle-poll", str(idle_poll), "--start-at", str(start_at)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-        for role, share in roles]
+         "--pause", str(pause), "--idle-poll", str(idle_poll)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)) for role, share in roles]
+    for _, process in processes:  # each says when its clients are connected
+        while (line := process.stdout.readline()) and line.strip() != READY_MARK:
+            pass
+    for _, process in processes:
+        with contextlib.suppress(BrokenPipeError):  # a worker that died is reported below
+            process.stdin.write("go\n")
+            process.stdin.flush()
     found: dict[str, dict[int, LearnerResult]] = {"load": {}, "ping": {}}
     for role, process in processes:
         out, err = process.communicate(timeout=duration + 600)
@@ -393,11 +396,10 @@ def run_classroom(address: str, server_pid: int, learners: int, duration: float,
 def worker(args: argparse.Namespace) -> int:
     numbers = [int(n) for n in args.learners.split(",")]
     if args.worker == "ping":
-        work = run_pingers(args.address, numbers, args.duration, args.start_at)
+        work = run_pingers(args.address, numbers, args.duration)
     else:
         os.nice(LOAD_NICENESS)
-        work = run_learners(args.address, numbers, args.duration, args.pause, args.idle_poll,
-                            args.start_at)
+        work = run_learners(args.address, numbers, args.duration, args.pause, args.idle_poll)
     results = asyncio.run(work)
     print(RESULT_MARK + json.dumps([asdict(r) for r in results]), flush=True)
     return 0
@@ -417,7 +419,6 @@ def main(argv: list[str] | None = None) -> int:
                              "(default 0.5)")
     parser.add_argument("--worker", choices=["load", "ping"], help=argparse.SUPPRESS)
     parser.add_argument("--address", help=argparse.SUPPRESS)
-    parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
