@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from sandbox.http.app import HttpFront
-from sandbox.server.tcp import TcpFront
+from sandbox.server.tcp import MAX_CONNECTIONS_PER_HOST, TcpFront
 from sandbox.state.retention import DEFAULT_MAX_MESSAGE_SIZE
 from sandbox.state.system import System
 
@@ -20,11 +20,12 @@ class Sandbox:
 
     def __init__(self, data_dir: Path | None, root_username: str, root_password: str,
                  cleaner_interval: float = 60.0,
-                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE):
+                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+                 max_connections_per_host: int = MAX_CONNECTIONS_PER_HOST):
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
         self.system = System(data_dir, root_username, root_password, max_message_size)
-        self.tcp = TcpFront(self.system)
+        self.tcp = TcpFront(self.system, max_connections_per_host)
         self.http = HttpFront(self.system)
         self.cleaner_interval = cleaner_interval
         self.tasks: list[asyncio.Task] = []

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import ipaddress
 import logging
 import math
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
 
 from sandbox import __version__
 from sandbox.app import Sandbox
+from sandbox.launch import EXIT_DISK_FULL
+from sandbox.server.tcp import MAX_CONNECTIONS_PER_HOST
 from sandbox.state import units
+from sandbox.state.refusals import is_disk_full
 from sandbox.state.retention import DEFAULT_MAX_MESSAGE_SIZE
 from sandbox.storage.metadata import CorruptMetadata
 from sandbox.storage.segments import CorruptLog
@@ -28,6 +34,8 @@ from sandbox.storage.segments import CorruptLog
 log = logging.getLogger("sandbox")
 MAX_MESSAGE_SIZE_ENV = "IGGY_MESSAGE_BUS_MAX_MESSAGE_SIZE"  # the real server's variable
 CLEANER_INTERVAL_ENV = "IGGY_DATA_MAINTENANCE_MESSAGES_INTERVAL"  # the real server's variable
+
+LOW_SPACE = 1 << 20  # bytes free under the data folder below which the start warns
 
 
 def address(text: str) -> tuple[str, int]:
@@ -66,10 +74,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "topic's size cap: each partition keeps at least segment size + "
                              f"this many bytes of sealed segments (default ${MAX_MESSAGE_SIZE_ENV} "
                              "or 64 MiB, as Iggy)")
+    parser.add_argument("--max-connections-per-host", type=int,
+                        default=MAX_CONNECTIONS_PER_HOST, metavar="N",
+                        help="binary-protocol connections one machine may keep open; more are "
+                             "refused with 'Cannot establish connection' (default "
+                             f"{MAX_CONNECTIONS_PER_HOST})")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="log verbosity on stderr (default INFO)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.max_connections_per_host < 1:
+        parser.error("--max-connections-per-host must be at least 1")
+    return args
 
 
 def interval_seconds(text: str) -> float:
@@ -123,10 +139,14 @@ async def serve(args: argparse.Namespace) -> bool:
     """Run until a stop signal; True when SIGHUP asked for a restart."""
     data_dir = None if args.in_memory else args.data_dir.resolve()
     sandbox = Sandbox(data_dir, *root_credentials(), cleaner_interval=args.cleaner_interval,
-                      max_message_size=args.max_message_size)
+                      max_message_size=args.max_message_size,
+                      max_connections_per_host=args.max_connections_per_host)
     await sandbox.start(args.tcp, args.http)
     for host in {args.tcp[0], args.http[0]}:
         warn_if_exposed(host)
+    if data_dir is not None and (free := shutil.disk_usage(data_dir).free) < LOW_SPACE:
+        log.warning("the disk holding %s is full or nearly (%d bytes free): reads work, but "
+                    "sends and changes are refused until space is freed", data_dir, free)
     print(f"iggy-sandbox ready tcp={sandbox.system.tcp_address} "
           f"http=http://{sandbox.system.http_address} data={data_dir or 'in-memory'}",
           flush=True)
@@ -151,6 +171,23 @@ async def serve(args: argparse.Namespace) -> bool:
     return restart
 
 
+def start_failure(error: OSError, args: argparse.Namespace) -> str:
+    """Why the start failed, in words that point at the fix."""
+    if is_disk_full(error):
+        return (f"the disk is full ({error.strerror}) where it keeps its data ({args.data_dir}) "
+                "or writes its log. Free some space there, or pass another --data-dir.")
+    if error.errno == errno.EADDRINUSE or "bind" in str(error):
+        return (f"{error}. Is another server already using that port? Pick others with "
+                "--tcp/--http.")
+    return str(error)
+
+
+def say(message: str) -> None:
+    """Print to stderr, which may sit on the full disk that stopped the start."""
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
@@ -158,17 +195,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         restart = asyncio.run(serve(args))
     except (CorruptMetadata, CorruptLog) as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(f"error: {error}")
         return 2
     except OSError as error:
-        print(f"error: cannot start the sandbox: {error}. Is another server already using "
-              "that port? Pick others with --tcp/--http.", file=sys.stderr)
-        return 1
+        say(f"error: cannot start the sandbox: {start_failure(error, args)}")
+        return EXIT_DISK_FULL if is_disk_full(error) else 1
     if restart:
         argv = [sys.executable, "-m", "sandbox", "--tcp", "{}:{}".format(*args.tcp),
                 "--http", "{}:{}".format(*args.http),
                 "--cleaner-interval", str(args.cleaner_interval),
-                "--max-message-size", str(args.max_message_size), "--log-level", args.log_level]
+                "--max-message-size", str(args.max_message_size), "--log-level", args.log_level,
+                "--max-connections-per-host", str(args.max_connections_per_host)]
         argv += ["--in-memory"] if args.in_memory else ["--data-dir", str(args.data_dir)]
         sys.stdout.flush()
         os.execv(sys.executable, argv)

@@ -19,6 +19,7 @@ class Code(IntEnum):
     INVALID_FORMAT = 4
     FEATURE_UNAVAILABLE = 5
     INVALID_IDENTIFIER = 6
+    CANNOT_ESTABLISH_CONNECTION = 9
     RESOURCE_NOT_FOUND = 20
     STALE_CLIENT = 30
     UNAUTHENTICATED = 40
@@ -55,6 +56,7 @@ class Code(IntEnum):
     PARTITION_ID_SPACE_EXHAUSTED = 3013
     CONSUMER_OFFSET_NOT_FOUND = 3021
     INVALID_SEGMENT_SIZE = 4002
+    CANNOT_SAVE_MESSAGES_TO_SEGMENT = 4006
     INVALID_SEGMENTS_COUNT = 4030
     INVALID_MESSAGES_COUNT = 4009
     TOO_BIG_USER_HEADERS = 4017
@@ -76,6 +78,7 @@ class Code(IntEnum):
     INVALID_CONSUMER_GROUP_NAME = 5005
     CONSUMER_GROUP_MEMBER_NOT_FOUND = 5006
     CONSUMER_GROUP_PARTITION_NOT_OWNED = 5009
+    CANNOT_WRITE_TO_FILE = 10006
 
 
 _MESSAGES: dict[Code, str] = {
@@ -84,6 +87,7 @@ _MESSAGES: dict[Code, str] = {
     Code.INVALID_FORMAT: "Invalid format",
     Code.FEATURE_UNAVAILABLE: "Feature is unavailable",
     Code.INVALID_IDENTIFIER: "Invalid identifier",
+    Code.CANNOT_ESTABLISH_CONNECTION: "Cannot establish connection",
     Code.RESOURCE_NOT_FOUND: "Resource with key: {0} was not found.",
     Code.STALE_CLIENT: "Stale client",
     Code.UNAUTHENTICATED: "Unauthenticated",
@@ -125,6 +129,7 @@ _MESSAGES: dict[Code, str] = {
     Code.PARTITION_ID_SPACE_EXHAUSTED: "Partition id space exhausted for this topic",
     Code.CONSUMER_OFFSET_NOT_FOUND: "Consumer offset for consumer with ID: {0} was not found.",
     Code.INVALID_SEGMENT_SIZE: "Segment size is invalid",
+    Code.CANNOT_SAVE_MESSAGES_TO_SEGMENT: "Cannot save messages to segment.",
     Code.INVALID_SEGMENTS_COUNT: "Incorrect Segments Count size: {0}",
     Code.INVALID_MESSAGES_COUNT: "Invalid messages count",
     Code.TOO_BIG_USER_HEADERS: "Too big headers payload",
@@ -152,6 +157,7 @@ _MESSAGES: dict[Code, str] = {
     Code.CONSUMER_GROUP_PARTITION_NOT_OWNED:
         "Consumer group member does not own partition: {0} at the current generation "
         "(rebalance in progress).",
+    Code.CANNOT_WRITE_TO_FILE: "Cannot write to file",
 }
 
 # What a client that knows only the code shows for the values: text values are empty,

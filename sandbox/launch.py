@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 READY_PATTERN = re.compile(r"iggy-sandbox ready tcp=(\S+) http=(\S+) data=(\S+)")
+EXIT_DISK_FULL = 3  # the sandbox's exit code when its disk is full (its log may be empty)
 
 
 class SandboxStartError(RuntimeError):
@@ -115,6 +116,9 @@ def start_sandbox(
             temporary.unlink(missing_ok=True)
         reason = (f"exited with code {code}" if code and code > 0
                   else f"did not start within {timeout:g}s")
+        if code == EXIT_DISK_FULL:
+            reason = (f"did not start: the disk is full where it keeps its data ({data_dir}) "
+                      f"or its log ({log_path}). Free some space there, or use another folder")
         raise SandboxStartError(f"the sandbox {reason}: {output.strip() or '(no output)'}")
     return SandboxProcess(popen, match.group(1), match.group(2), match.group(3), temporary)
 

@@ -9,6 +9,7 @@ from sandbox.commands.registry import Context, command
 from sandbox.errors import Code, IggyError
 from sandbox.wire.codec import Reader
 
+POLL_MESSAGES = 100
 _CONFIRMATION = struct.Struct("<IIIIQ")
 _POLL_HEAD = struct.Struct("<IQI")
 
@@ -27,7 +28,7 @@ def send_messages(ctx: Context, body: Reader) -> bytes:
     return _CONFIRMATION.pack(1, stream_id, topic_id, partition_id, base_offset)
 
 
-@command(100, "poll messages")
+@command(POLL_MESSAGES, "poll messages")
 def poll_messages(ctx: Context, body: Reader) -> bytes:
     consumer = body.consumer()
     stream, topic = body.identifier(), body.identifier()

@@ -120,16 +120,16 @@ class GroupsMixin:
         stream, topic = self.resolve(stream_ident, topic_ident)
         perm.read_topic(user, stream.id, topic.id)
         group = self.group(topic, group_ident)
+        del topic.groups[group.id]
+        self.save()
         for member in group.members.values():
             session = self.sessions.get(member.client_id)
             if session:
                 session.groups.discard((stream.id, topic.id, group.id))
-        del topic.groups[group.id]
         for partition in topic.partitions.values():
             partition.offsets.pop((CONSUMER_GROUP, group.id), None)
             partition.offset_files.delete(CONSUMER_GROUP, group.id)
             partition.polled.pop(group.id, None)
-        self.save()
 
     def join_consumer_group(self, session: Session, user: User, stream_ident: Identifier,
                             topic_ident: Identifier, group_ident: Identifier) -> None:

@@ -13,6 +13,7 @@ from sandbox.errors import Code, IggyError
 from sandbox.state import permissions as perm
 from sandbox.state.groups import find_group, member_of
 from sandbox.state.model import Partition, Session, Topic, User, now_micros
+from sandbox.storage.offsets import KIND_NAMES
 from sandbox.wire import messages as wire
 from sandbox.wire.codec import (
     BALANCED,
@@ -30,6 +31,10 @@ from sandbox.wire.codec import (
 )
 
 RESYNC_PARTITION = 0xFFFFFFFF  # tells the SDK to re-sync its group assignment
+# A poll returns at most this many bytes of messages (at least one batch): a poll of a
+# million messages gets the first ones and the consumer asks again, as it does anyway.
+MAX_POLL_BYTES = 16 * 1024 * 1024
+
 # What Iggy's partition plane answers for a target it cannot resolve, whatever is missing.
 UNRESOLVED = frozenset({Code.STREAM_ID_NOT_FOUND, Code.TOPIC_ID_NOT_FOUND,
                         Code.PARTITION_NOT_FOUND, Code.NO_PARTITIONS,
@@ -91,7 +96,15 @@ class MessagesMixin:
         base_offset = partition.log.next_offset
         timestamp = max(now_micros(), partition.log.last_timestamp)
         wire.stamp(stored, sums, partition.id, base_offset, timestamp)
-        partition.log.append(stored, count, timestamp)
+        try:
+            if self.space is not None:
+                self.space.claim(len(stored))
+            partition.log.append(stored, count, timestamp)
+        except OSError as error:
+            raise self.refusals.refuse(
+                Code.CANNOT_SAVE_MESSAGES_TO_SEGMENT, f"a send of {count} message(s) to stream "
+                f"{stream.id}, topic {topic.id}, partition {partition.id}", error) from None
+        self.refusals.accepted()
         self.counters["written_bytes"] += len(stored)
         return stream.id, topic.id, partition.id, base_offset
 
@@ -122,13 +135,14 @@ class MessagesMixin:
         end = min(start + count, log.next_offset)
         if count == 0 or start >= end:
             return Polled(partition.id, log.current_offset, 0, [])
+        end = log.end_within(start, end, MAX_POLL_BYTES)
         batches = log.read(start, end - start)
         self.counters["read_bytes"] += sum(len(b) for b in batches)
         last = end - 1
         if consumer.kind == CONSUMER_GROUP:
             partition.polled[key[1]] = max(partition.polled.get(key[1], -1), last)
         if auto_commit and partition.offsets.get(key, -1) < last:
-            self._store_offset(topic, partition, key, last)
+            self._store_offset(topic, partition, key, last, auto_commit=True)
         return Polled(partition.id, log.current_offset, end - start, batches)
 
     @staticmethod
@@ -218,9 +232,20 @@ class MessagesMixin:
         partition.offset_files.delete(*key)
 
     def _store_offset(self, topic: Topic, partition: Partition, key: tuple[int, int],
-                      offset: int) -> None:
+                      offset: int, auto_commit: bool = False) -> None:
+        """Write the offset, then take it. When the disk refuses, a stored offset is refused
+        with CannotWriteToFile (10006); a poll's auto-commit still delivers and keeps the
+        offset in memory (after a restart the consumer may see those messages again)."""
+        try:
+            partition.offset_files.store(key[0], key[1], offset)
+        except OSError as error:
+            refused = self.refusals.refuse(
+                Code.CANNOT_WRITE_TO_FILE, f"{'an auto-committed' if auto_commit else 'an'} "
+                f"offset of {KIND_NAMES.get(key[0], 'consumer')} {key[1]} on partition "
+                f"{partition.id} of topic {topic.id}, stream {topic.stream_id}", error)
+            if not auto_commit:
+                raise refused from None
         partition.offsets[key] = offset
-        partition.offset_files.store(key[0], key[1], offset)
         if key[0] == CONSUMER_GROUP:
             group = topic.groups.get(key[1])
             if group is not None:

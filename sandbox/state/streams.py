@@ -118,10 +118,10 @@ class StreamsMixin:
     def delete_stream(self, user: User, ident: Identifier) -> None:
         stream = self.stream(ident)
         perm.manage_stream(user, stream.id)
-        for topic in list(stream.topics.values()):
-            self._drop_topic(stream, topic)
         del self.streams[stream.id]
         self.save()
+        for topic in stream.topics.values():
+            self._close_topic(stream, topic)
         self.remove_path(self.stream_path(stream.id))
 
     def purge_stream(self, user: User, ident: Identifier) -> None:
@@ -189,8 +189,9 @@ class StreamsMixin:
                      topic_ident: Identifier) -> None:
         stream, topic = self.resolve(stream_ident, topic_ident)
         perm.manage_topic(user, stream.id, topic.id)
-        self._drop_topic(stream, topic)
+        del stream.topics[topic.id]
         self.save()
+        self._close_topic(stream, topic)
         self.remove_path(self.topic_path(stream.id, topic.id))
 
     def purge_topic(self, user: User, stream_ident: Identifier,
@@ -199,7 +200,8 @@ class StreamsMixin:
         perm.manage_topic(user, stream.id, topic.id)
         self._purge_topic(topic)
 
-    def _drop_topic(self, stream: Stream, topic: Topic) -> None:
+    def _close_topic(self, stream: Stream, topic: Topic) -> None:
+        """After a deleted topic is gone from the metadata: its members and logs let go."""
         for group in topic.groups.values():
             for member in group.members.values():
                 session = self.sessions.get(member.client_id)
@@ -207,7 +209,6 @@ class StreamsMixin:
                     session.groups.discard((stream.id, topic.id, group.id))
         for partition in topic.partitions.values():
             partition.log.close()
-        del stream.topics[topic.id]
 
     @staticmethod
     def _purge_topic(topic: Topic) -> None:
@@ -227,8 +228,8 @@ class StreamsMixin:
         if max(topic.partitions, default=-1) + count >= MAX_PARTITION_IDS:
             raise IggyError(Code.PARTITION_ID_SPACE_EXHAUSTED)
         self._add_partitions(topic, count)
-        self.rebalance_all(topic)
         self.save()
+        self.rebalance_all(topic)
 
     def delete_partitions(self, user: User, stream_ident: Identifier,
                           topic_ident: Identifier, count: int) -> None:
@@ -237,12 +238,12 @@ class StreamsMixin:
         perm.manage_topic(user, stream.id, topic.id)
         if count > len(topic.partitions):
             raise IggyError(Code.INVALID_PARTITIONS_COUNT)
-        for partition_id in sorted(topic.partitions)[-count:]:
-            partition = topic.partitions.pop(partition_id)
-            partition.log.close()
-            self.remove_path(self.partition_path(stream.id, topic.id, partition_id))
-        self.rebalance_all(topic)
+        removed = [topic.partitions.pop(pid) for pid in sorted(topic.partitions)[-count:]]
         self.save()
+        for partition in removed:
+            partition.log.close()
+            self.remove_path(self.partition_path(stream.id, topic.id, partition.id))
+        self.rebalance_all(topic)
 
     def delete_segments(self, user: User, stream_ident: Identifier, topic_ident: Identifier,
                         partition_id: int, count: int) -> None:

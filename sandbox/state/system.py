@@ -23,9 +23,12 @@ from sandbox.state.model import (
     User,
     now_micros,
 )
+from sandbox.state.refusals import WriteRefusals
+from sandbox.state.saved import SavedMetadata
 from sandbox.state.streams import StreamsMixin
 from sandbox.state.users import _HASHER, ROOT_USER_ID, UsersMixin
 from sandbox.storage import metadata
+from sandbox.storage.space import SpaceGuard
 
 log = logging.getLogger("sandbox")
 
@@ -49,23 +52,42 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
         self.started_at = now_micros()
         self.counters = {"read_bytes": 0, "written_bytes": 0}
         self.tcp_address = self.http_address = ""  # set by the fronts once bound
+        self.refusals = WriteRefusals(data_dir)
+        self.space = SpaceGuard(data_dir) if data_dir else None
         document = metadata.load(data_dir) if data_dir else None
         if document is None:
             self.users[ROOT_USER_ID] = User(ROOT_USER_ID, root_username,
                                             _HASHER.hash(root_password), now_micros(), True,
                                             Permissions.root())
-            self.save()
+            self._write_metadata()  # on a full disk the start stops here
         else:
             try:
                 snapshot.restore(self, document)
             except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
                 self.close()
                 raise metadata.damaged(data_dir, f"unexpected content: {error!r}") from None
+            self.space.keep_room_for_metadata((data_dir / metadata.FILE_NAME).stat().st_size)
+        self.saved = SavedMetadata(self)
 
     # ------------------------------------------------------------------ persistence
     def save(self) -> None:
+        """Write the metadata after a change. When the disk refuses, the change is undone in
+        memory too and the client gets CannotWriteToFile (10006)."""
+        try:
+            self._write_metadata()
+        except OSError as error:
+            for topic, partition in self.saved.restore(self):
+                partition.log.close()
+                self.remove_path(self.partition_path(topic.stream_id, topic.id, partition.id))
+            raise self.refusals.refuse(Code.CANNOT_WRITE_TO_FILE, "a metadata change",
+                                       error) from None
+        self.saved = SavedMetadata(self)
+        self.refusals.accepted()
+
+    def _write_metadata(self) -> None:
         if self.data_dir is not None:
-            metadata.save(self.data_dir, snapshot.capture(self))
+            self.space.keep_room_for_metadata(metadata.save(self.data_dir,
+                                                            snapshot.capture(self)))
 
     def stream_path(self, stream_id: int) -> Path | None:
         return self.data_dir / "streams" / str(stream_id) if self.data_dir else None

@@ -1,7 +1,8 @@
 """The byte containers under a segment: a file, or a buffer for ``--in-memory``.
 
 A send is acknowledged once ``append`` returns: for files that means the bytes are in the
-kernel (``os.write``), which survives SIGKILL of the server.
+kernel (``os.write``), which survives SIGKILL of the server. An append the disk refuses part
+way (no space left) is cut back off the file, so the log never holds half a batch.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ class FileBlob:
     def append(self, data: bytes | bytearray) -> int:
         position = self.size
         view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+        except OSError:
+            os.ftruncate(self.fd, position)
+            raise
         self.size += len(data)
         return position
 

@@ -2,7 +2,8 @@
 
 It is the source of truth for everything but messages and offsets, so it is only ever
 replaced whole: write a temporary file beside it, flush, fsync, ``os.replace``, fsync the
-folder. A crash leaves either the old or the new file, never half of one.
+folder. A crash leaves either the old or the new file, never half of one; a write the disk
+refuses (no space left) leaves the old file and no temporary one.
 """
 
 from __future__ import annotations
@@ -43,17 +44,26 @@ def damaged(data_dir: Path, problem: str) -> CorruptMetadata:
         f"delete {data_dir} or pass another --data-dir.")
 
 
-def save(data_dir: Path, document: dict[str, Any]) -> None:
+def save(data_dir: Path, document: dict[str, Any]) -> int:
+    """Replace the metadata file with ``document``; returns the file's size in bytes."""
     path = data_dir / FILE_NAME
     temporary = path.with_suffix(".tmp")
-    payload = json.dumps({"format": FORMAT_VERSION, **document}, separators=(",", ":"))
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
+    payload = json.dumps({"format": FORMAT_VERSION, **document}, separators=(",", ":")).encode()
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        written = 0
+        while written < len(payload):
+            written += os.write(fd, payload[written:])
+        os.fsync(fd)
+    except OSError:
+        temporary.unlink(missing_ok=True)  # a refused write leaves no half file taking space
+        raise
+    finally:
+        os.close(fd)
     os.replace(temporary, path)
     directory = os.open(data_dir, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
+    return len(payload)

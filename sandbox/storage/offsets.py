@@ -38,8 +38,11 @@ class OffsetFiles:
     def store(self, kind: int, key: int, offset: int) -> None:
         if self.directory is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._path(kind, key), os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self._path(kind, key), os.O_WRONLY | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the partition's first stored offset
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._path(kind, key), os.O_WRONLY | os.O_CREAT, 0o644)
         try:
             os.pwrite(fd, _U64.pack(offset), 0)
         finally:

@@ -151,9 +151,7 @@ class PartitionLog:
         chunks: list[bytes] = []
         if start >= end:
             return chunks
-        first_segment = max(bisect.bisect_right([s.base_offset for s in self.segments], start)
-                            - 1, 0)
-        for segment in self.segments[first_segment:]:
+        for segment in self.segments[self._segment_at(start):]:
             if segment.base_offset >= end:
                 break
             i = max(bisect.bisect_right(segment.offsets, start) - 1, 0)
@@ -164,6 +162,33 @@ class PartitionLog:
                 chunks.append(data if lo == 0 and hi == n - 1 else wire.slice_batch(data, lo, hi))
                 i += 1
         return chunks
+
+    def end_within(self, start: int, end: int, max_bytes: int) -> int:
+        """Where a read from ``start`` towards ``end`` (exclusive) stops so that its whole
+        batches add up to at most ``max_bytes``; the batch holding ``start`` always counts."""
+        budget, taken = max_bytes, False
+        for segment in self.segments[self._segment_at(start):]:
+            if segment.base_offset >= end:
+                break
+            offsets, positions = segment.offsets, segment.positions
+            first = max(bisect.bisect_right(offsets, start) - 1, 0)
+            stop = bisect.bisect_left(offsets, end)  # batches first .. stop-1 overlap the read
+            top = positions[stop] if stop < len(positions) else segment.size
+            if top - positions[first] <= budget:
+                budget -= top - positions[first]
+                taken = True
+                continue
+            # the first batch that does not fit ends past positions[first] + budget
+            misfit = bisect.bisect_right(positions, positions[first] + budget, first + 1,
+                                         stop) - 1
+            if misfit > first:
+                return offsets[misfit]
+            return offsets[first] if taken else min(offsets[first] + segment.counts[first], end)
+        return end
+
+    def _segment_at(self, offset: int) -> int:
+        """Index of the segment holding ``offset`` (0 before the first)."""
+        return max(bisect.bisect_right([s.base_offset for s in self.segments], offset) - 1, 0)
 
     def offset_for_timestamp(self, timestamp: int) -> int:
         """The first offset of the first batch appended at or after ``timestamp``."""

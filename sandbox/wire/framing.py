@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 
 HEADER_SIZE = 256
-MAX_BODY = 64_000_000 + 1_000_000  # Iggy's payload limit plus room for one batch's framing
+MAX_BODY = 64 * 1024 * 1024 - HEADER_SIZE  # Iggy's message-bus frame cap, 64 MiB in all
 
 COMMAND_REQUEST = 5
 COMMAND_REPLY = 8
