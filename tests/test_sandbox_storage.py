@@ -49,3 +49,48 @@ def test_a_read_inside_a_batch_keeps_offsets_and_reseals_the_batch(tmp_path):
     assert got == [(2, b"m2"), (3, b"m3"), (4, b"m4")]
     assert log.read(6, 10) == []
     log.close()
+
+
+def expected_cut(full: bytes, lo: int, hi: int) -> bytes:
+    """Messages ``lo..hi-1`` of a stored batch as Iggy serves them, built independently of
+    the log: the same frames, the same base offset and timestamps, a new length, count and
+    batch checksum."""
+    sizes = [wire.FRAME_HEADER_SIZE + len(m.payload) + len(m.user_headers)
+             for m in read_batch(full)]
+    start = wire.BATCH_HEADER_SIZE + sum(sizes[:lo])
+    frames = full[start:start + sum(sizes[lo:hi])]
+    sums = b"".join(full[wire.BATCH_HEADER_SIZE + sum(sizes[:i]):][:8] for i in range(lo, hi))
+    pid, base, base_ts, origin, _, _, _ = wire.read_header(full)
+    length = wire.BATCH_HEADER_SIZE + len(frames)
+    checksum = wire.batch_checksum((pid, base, base_ts, origin, length), hi - lo, sums)
+    header = wire.BATCH_FIELDS.pack(pid, base, base_ts, origin, length, checksum, hi - lo)
+    return header + bytes(wire.BATCH_HEADER_SIZE - len(header)) + frames
+
+
+def test_every_cut_of_a_batch_is_byte_for_byte_what_iggy_serves(tmp_path):
+    """Frames of one size (cut by stride) or of many sizes (cut by offsets), few or many,
+    read once and again (the second time from the layout the log keeps)."""
+    log = PartitionLog(tmp_path, segment_size=1 << 20)
+    batches = {"uniform": [b"u" * 20] * 40, "few": [b"f" * 7] * 5,
+               "mixed": [b"m" * (1 + i * 37 % 300) for i in range(40)]}
+    for payloads in batches.values():
+        base = append(log, payloads)
+        n = len(payloads)
+        [full] = log.read(base, n)
+        for lo in range(n):
+            for hi in (lo + 1, (lo + n + 1) // 2, n):
+                if hi > lo and (lo, hi) != (0, n):
+                    for _ in range(2):
+                        assert log.read(base + lo, hi - lo) == [expected_cut(full, lo, hi)]
+    log.close()
+
+
+def test_a_cut_after_a_purge_reads_the_new_batch_not_a_remembered_layout(tmp_path):
+    log = PartitionLog(tmp_path, segment_size=1 << 20)
+    append(log, [b"old" * 30] * 40)
+    assert [m.payload for m in read_batch(log.read(5, 1)[0])] == [b"old" * 30]
+    log.purge()
+    append(log, [b"new-and-longer" * 9] * 40)  # same offsets, other frame sizes
+    [cut] = log.read(5, 1)
+    assert [(m.offset, m.payload) for m in read_batch(cut)] == [(5, b"new-and-longer" * 9)]
+    log.close()

@@ -19,6 +19,7 @@ class OffsetFiles:
 
     def __init__(self, directory: Path | None):
         self.directory = directory
+        self._names: dict[tuple[int, int], str] = {}  # paths made so far: auto_commit stores
 
     def _path(self, kind: int, key: int) -> Path:
         return self.directory / f"{KIND_NAMES[kind]}-{key}"
@@ -38,11 +39,15 @@ class OffsetFiles:
     def store(self, kind: int, key: int, offset: int) -> None:
         if self.directory is None:
             return
-        try:
-            fd = os.open(self._path(kind, key), os.O_WRONLY | os.O_CREAT, 0o644)
-        except FileNotFoundError:  # the partition's first stored offset
+        name = self._names.get((kind, key))
+        if name is None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._path(kind, key), os.O_WRONLY | os.O_CREAT, 0o644)
+            name = self._names[(kind, key)] = str(self._path(kind, key))
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the folder went away since: make it again
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
             os.pwrite(fd, _U64.pack(offset), 0)
         finally:

@@ -26,6 +26,7 @@ from sandbox.wire import messages as wire
 log = logging.getLogger("sandbox.storage")
 
 _HEADER_PEEK = 52  # bytes of a batch header that hold every field the index needs
+_LAYOUTS_KEPT = 64  # frame layouts of recently cut batches, per partition
 
 
 class CorruptLog(RuntimeError):
@@ -79,6 +80,7 @@ class PartitionLog:
         self.segment_size = segment_size
         self.partition_id = partition_id
         self.segments: list[Segment] = []
+        self._layouts: dict[tuple[Segment, int], tuple[bytes, int | array, bytes]] = {}
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             self._recover()
@@ -157,9 +159,9 @@ class PartitionLog:
             i = max(bisect.bisect_right(segment.offsets, start) - 1, 0)
             while i < len(segment.offsets) and segment.offsets[i] < end:
                 base, n = segment.offsets[i], segment.counts[i]
-                data = segment.batch_bytes(i)
-                lo, hi = max(start - base, 0), min(end - base, n) - 1
-                chunks.append(data if lo == 0 and hi == n - 1 else wire.slice_batch(data, lo, hi))
+                lo, hi = max(start - base, 0), min(end - base, n)
+                chunks.append(segment.batch_bytes(i) if lo == 0 and hi == n
+                              else self._cut(segment, i, lo, hi))
                 i += 1
         return chunks
 
@@ -188,7 +190,34 @@ class PartitionLog:
 
     def _segment_at(self, offset: int) -> int:
         """Index of the segment holding ``offset`` (0 before the first)."""
-        return max(bisect.bisect_right([s.base_offset for s in self.segments], offset) - 1, 0)
+        segments = self.segments
+        if segments and offset >= segments[-1].base_offset:  # the usual: the newest data
+            return len(segments) - 1
+        return max(bisect.bisect_right([s.base_offset for s in segments], offset) - 1, 0)
+
+    def _cut(self, segment: Segment, i: int, lo: int, hi: int) -> bytes:
+        """Frames ``lo..hi-1`` of batch ``i``, re-sealed; only those frames are read."""
+        head, layout, sums = self._layout(segment, i)
+        frames_at = segment.positions[i] + wire.BATCH_HEADER_SIZE
+        if isinstance(layout, int):
+            frames = segment.blob.read(frames_at + lo * layout, (hi - lo) * layout)
+        else:
+            frames = segment.blob.read(frames_at + layout[lo], layout[hi] - layout[lo])
+        return wire.reseal(head, frames, hi - lo, sums[8 * lo:8 * hi])
+
+    def _layout(self, segment: Segment, i: int) -> tuple[bytes, int | array, bytes]:
+        """Batch ``i``'s header fields, frame layout and checksum fields. Learned from the
+        batch once, then kept for the most recently cut batches (a consumer polling a few
+        messages at a time cuts the same batch again and again)."""
+        key = (segment, i)
+        known = self._layouts.pop(key, None)
+        if known is None:
+            data = segment.batch_bytes(i)
+            known = (data[:_HEADER_PEEK], *wire.frame_layout(data, segment.counts[i]))
+            if len(self._layouts) >= _LAYOUTS_KEPT:
+                del self._layouts[next(iter(self._layouts))]
+        self._layouts[key] = known  # (re)inserted last: the dict's order is the LRU order
+        return known
 
     def offset_for_timestamp(self, timestamp: int) -> int:
         """The first offset of the first batch appended at or after ``timestamp``."""
@@ -229,6 +258,7 @@ class PartitionLog:
         for segment in self.segments:
             segment.blob.delete()
         self.segments.clear()
+        self._layouts.clear()
 
     def close(self) -> None:
         for segment in self.segments:

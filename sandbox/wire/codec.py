@@ -86,7 +86,11 @@ class Reader:
         return value
 
     def u8(self) -> int:
-        return self._unpack(U8)
+        pos = self.pos
+        if pos >= len(self.buf):
+            raise IggyError(UNDECODABLE)
+        self.pos = pos + 1
+        return self.buf[pos]
 
     def u32(self) -> int:
         return self._unpack(U32)
@@ -123,17 +127,22 @@ class Reader:
         return self.raw(self.u8())
 
     def identifier(self) -> Identifier:
-        kind = self.u8()
-        length = self.u8()
+        """``[u8 kind][u8 len][value]``: kind 1 a u32 (len 4), kind 2 a UTF-8 name (len > 0).
+        Read in place: every request names a stream and a topic this way."""
+        buf, pos = self.buf, self.pos
+        if pos + 2 > len(buf):
+            raise IggyError(UNDECODABLE)
+        kind, length = buf[pos], buf[pos + 1]
+        pos += 2
+        if pos + length > len(buf) or (length != 4 if kind == 1 else kind != 2 or length == 0):
+            raise IggyError(UNDECODABLE)
+        self.pos = pos + length
         if kind == 1:
-            if length != 4:
-                raise IggyError(UNDECODABLE)
-            return self.u32()
-        if kind == 2:
-            if length == 0:
-                raise IggyError(UNDECODABLE)
-            return self.text(length)
-        raise IggyError(UNDECODABLE)
+            return U32.unpack_from(buf, pos)[0]
+        try:
+            return str(buf[pos:pos + length], "utf-8")
+        except UnicodeDecodeError:
+            raise IggyError(UNDECODABLE) from None
 
     def consumer(self) -> ConsumerRef:
         kind = self.u8()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import struct
+from array import array
 from dataclasses import dataclass
 
 import xxhash
@@ -32,11 +33,13 @@ MAX_PAYLOAD = 64_000_000
 MAX_USER_HEADERS = 100_000
 
 BATCH_FIELDS = struct.Struct("<QQQQQQI")  # pid, base_offset, base_ts, origin_ts, len, csum, count
-_CHECKSUM_FIELDS = struct.Struct("<QQQQQ")  # the first five fields, hashed before count
-_COUNT = struct.Struct("<I")
+_CHECKSUM_FIELDS = struct.Struct("<QQQQQI")  # the fields hashed: all but the checksum
 # checksum, offset_delta, timestamp_delta, headers_len, payload_len, reserved
 _FRAME = struct.Struct("<Q16xIIIIQ")
 _STAMP = struct.Struct("<QQQ")
+_WALK_BELOW = 32  # frames: fewer are checked quicker one by one than by column
+_HEAD = struct.Struct("<QQQQ")  # pid, base_offset, base_timestamp, origin_timestamp
+_LENGTHS = struct.Struct("<II")  # a frame's user_headers_length, payload_length (at 32)
 
 
 @dataclass(slots=True)
@@ -58,8 +61,8 @@ def read_header(data: bytes | memoryview, pos: int = 0) -> tuple[int, ...]:
 def frame_checksums(batch: bytes | memoryview, count: int) -> bytes:
     """Check every frame's bounds and return their checksum fields in order.
 
-    Producers usually send frames of one size; those are decoded in one C-level pass
-    (``struct.iter_unpack``), anything else by walking frame by frame.
+    Producers usually send frames of one size; those are checked column by column in C
+    (byte slices with a step), anything else (and small batches) frame by frame.
     """
     uniform = _uniform_frames(batch, count)
     if uniform is not None:
@@ -89,8 +92,10 @@ def _uniform_frames(batch: bytes | memoryview, count: int) -> bytes | None:
     That is what producers usually send, and it lets every check run as byte-slice
     comparisons in C. Returns None to let the frame-by-frame walk handle (and name) the rest.
     """
+    if count < _WALK_BELOW:
+        return None
     frames = bytes(memoryview(batch)[BATCH_HEADER_SIZE:])  # bytes slice fast with a step
-    if count == 0 or len(frames) % count:
+    if len(frames) % count:
         return None
     stride = len(frames) // count
     if stride <= FRAME_HEADER_SIZE:
@@ -134,11 +139,8 @@ def _reject_frame(delta: int, index: int, headers_len: int, payload_len: int,
 
 
 def batch_checksum(header_fields: tuple[int, int, int, int, int], count: int, sums: bytes) -> int:
-    digest = xxhash.xxh3_64()
-    digest.update(_CHECKSUM_FIELDS.pack(*header_fields))
-    digest.update(_COUNT.pack(count))
-    digest.update(sums)
-    return digest.intdigest()
+    return xxhash.xxh3_64_intdigest(b"".join((_CHECKSUM_FIELDS.pack(*header_fields, count),
+                                              sums)))
 
 
 def accept_batch(data: memoryview, count: int) -> tuple[bytearray, bytes]:
@@ -181,29 +183,39 @@ def verify_stored(batch: bytes | memoryview) -> bool:
     return batch_checksum((pid, base, base_ts, origin, length), count, sums) == checksum
 
 
-def slice_batch(batch: bytes | memoryview, first: int, last: int) -> bytes:
-    """Keep only frames ``first..last`` (offset deltas), re-sealing the batch header.
+def frame_layout(batch: bytes, count: int) -> tuple[int | array, bytes]:
+    """Where a stored batch's frames lie, and their checksum fields in order.
 
-    Base offset and timestamps stay, and frames keep their original offset deltas, so
-    every message keeps its offset.
+    The layout is one stride when the frames share a size; otherwise the offset of each
+    frame from the first, then where the last one ends (``count + 1`` numbers).
     """
+    sums = _uniform_frames(batch, count)
+    if sums is not None:
+        return (len(batch) - BATCH_HEADER_SIZE) // count, sums
+    offsets = array("I")
+    checksums = []
+    add, lengths = offsets.append, _LENGTHS.unpack_from
     pos = BATCH_HEADER_SIZE
-    chosen = bytearray()
-    sums = bytearray()
-    unpack = _FRAME.unpack_from
-    index = 0
-    while index <= last:
-        _, _, _, headers_len, payload_len, _ = unpack(batch, pos)
-        size = FRAME_HEADER_SIZE + payload_len + headers_len
-        if index >= first:
-            chosen += batch[pos:pos + size]
-            sums += batch[pos:pos + 8]
-        pos += size
-        index += 1
-    pid, base, base_ts, origin, _, _, _ = read_header(batch)
-    count = last - first + 1
-    length = BATCH_HEADER_SIZE + len(chosen)
-    checksum = batch_checksum((pid, base, base_ts, origin, length), count, bytes(sums))
+    for _ in range(count):
+        add(pos - BATCH_HEADER_SIZE)
+        checksums.append(batch[pos:pos + 8])
+        headers_len, payload_len = lengths(batch, pos + 32)
+        pos += FRAME_HEADER_SIZE + headers_len + payload_len
+    add(pos - BATCH_HEADER_SIZE)
+    return offsets, b"".join(checksums)
+
+
+def reseal(head: bytes, frames: bytes, count: int, sums: bytes) -> bytes:
+    """A stored batch cut down to ``frames`` (``count`` whole frames of it, whose checksum
+    fields are ``sums``), as Iggy serves a poll that starts or ends inside a batch.
+
+    ``head`` is the start of the stored batch header. Base offset and timestamps stay and the
+    frames are untouched, so every message keeps its offset; length, count and the batch
+    checksum are made anew.
+    """
+    pid, base, base_ts, origin = _HEAD.unpack_from(head)
+    length = BATCH_HEADER_SIZE + len(frames)
+    checksum = batch_checksum((pid, base, base_ts, origin, length), count, sums)
     header = bytearray(BATCH_HEADER_SIZE)
     BATCH_FIELDS.pack_into(header, 0, pid, base, base_ts, origin, length, checksum, count)
-    return bytes(header) + bytes(chosen)
+    return b"".join((header, frames))
