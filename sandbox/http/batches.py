@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import xxhash
 
@@ -21,8 +21,7 @@ _FRAME_AFTER_CHECKSUM = struct.Struct("<16sIIIIQ")
 _CHECKSUM = struct.Struct("<Q")
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
+class Outgoing(NamedTuple):
     """One message to send: its id (never 0 here), payload and user-header TLV bytes."""
 
     id: int
@@ -30,9 +29,8 @@ class Outgoing:
     user_headers: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """One message as a poll returns it."""
+class Stored(NamedTuple):
+    """One message as a poll returns it (a tuple: a poll can carry thousands)."""
 
     checksum: int
     id: int
@@ -46,21 +44,23 @@ class Stored:
 
 def build_batch(messages: Sequence[Outgoing], origin_timestamp: int) -> bytes:
     """A client batch (partition, offset and base timestamp left 0 for the server to stamp)."""
-    frames = bytearray()
-    sums = bytearray()
-    for index, message in enumerate(messages):
-        rest = _FRAME_AFTER_CHECKSUM.pack(
-            message.id.to_bytes(16, "little"), index, 0, len(message.user_headers),
-            len(message.payload), 0) + message.payload + message.user_headers
-        checksum = _CHECKSUM.pack(xxhash.xxh3_64_intdigest(rest))
-        sums += checksum
-        frames += checksum + rest
-    length = wire.BATCH_HEADER_SIZE + len(frames)
+    parts = [b""]  # the batch header goes first, once the checksums are known
+    sums = []
+    pack, digest = _FRAME_AFTER_CHECKSUM.pack, xxhash.xxh3_64_intdigest
+    length = wire.BATCH_HEADER_SIZE
+    for index, (message_id, payload, user_headers) in enumerate(messages):
+        rest = b"".join((pack(message_id.to_bytes(16, "little"), index, 0, len(user_headers),
+                              len(payload), 0), payload, user_headers))
+        checksum = _CHECKSUM.pack(digest(rest))
+        sums.append(checksum)
+        parts += (checksum, rest)
+        length += wire.FRAME_HEADER_SIZE + len(payload) + len(user_headers)
     header_fields = (0, 0, 0, origin_timestamp, length)
-    checksum = wire.batch_checksum(header_fields, len(messages), bytes(sums))
+    checksum = wire.batch_checksum(header_fields, len(messages), b"".join(sums))
     header = bytearray(wire.BATCH_HEADER_SIZE)
     wire.BATCH_FIELDS.pack_into(header, 0, *header_fields, checksum, len(messages))
-    return bytes(header + frames)
+    parts[0] = header
+    return b"".join(parts)
 
 
 def read_batch(batch: bytes | memoryview) -> Iterator[Stored]:

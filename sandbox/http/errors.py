@@ -48,12 +48,21 @@ REASON_KEEPS_VALUES = frozenset({Code.INVALID_TOPIC_SIZE, Code.UNSUPPORTED_OPTIO
 TOO_LARGE = "Failed to buffer the request body: length limit exceeded"
 
 
+def compact_json(data: Any) -> str:
+    """JSON the way Iggy (serde_json) writes it: compact, UTF-8 unescaped."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
 def json_reply(data: Any, status: int = 200, headers: dict[str, str] | None = None
                ) -> web.Response:
-    """JSON the way Iggy (serde_json) sends it: compact, UTF-8 unescaped, typed
+    return json_text_reply(compact_json(data), status, headers)
+
+
+def json_text_reply(text: str, status: int = 200, headers: dict[str, str] | None = None
+                    ) -> web.Response:
+    """JSON already written as ``compact_json`` writes it, sent as Iggy sends it: typed
     ``application/json`` with no charset."""
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-    return web.Response(status=status, body=body, content_type="application/json",
+    return web.Response(status=status, body=text.encode(), content_type="application/json",
                         headers=headers)
 
 

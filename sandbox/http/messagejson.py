@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import struct
-import uuid
 from typing import Any
 
 from aiohttp import web
 
 from sandbox.errors import Code, IggyError
-from sandbox.http.batches import Outgoing, Stored, read_batch
+from sandbox.http.batches import Outgoing, read_batch
+from sandbox.http.errors import compact_json
 from sandbox.http.jsonbody import (
     MISSING_JSON_TYPE,
     AnyValue,
@@ -34,7 +35,11 @@ from sandbox.http.jsonshapes import KIND_NAMES, b64
 from sandbox.state.messages import Polled
 from sandbox.wire.codec import BALANCED, MESSAGES_KEY, PARTITION_ID, PartitioningRef, decode_tlv
 
-U128_MAX = 2**128 - 1
+U64_MAX, U128_MAX = 2**64 - 1, 2**128 - 1
+# In a UUID's 16 bytes read little-endian, the version nibble sits at bits 52..55 and the
+# variant's two bits at 70..71: version 4, variant RFC 4122
+_UUID_V4_SET = 0x4 << 52 | 0x2 << 70
+_UUID_V4_CLEAR = U128_MAX ^ (0xF << 52 | 0x3 << 70)
 PARTITIONING_KINDS = {"balanced": BALANCED, "partition_id": PARTITION_ID,
                       "messages_key": MESSAGES_KEY}
 KIND_CODES = {name: code for code, name in KIND_NAMES.items()}
@@ -54,7 +59,11 @@ async def read_send(request: web.Request) -> tuple[PartitioningRef, list[Outgoin
     name no field and point just past the ``messages`` array."""
     if not has_json_content_type(request):
         raise JsonRejection(415, MISSING_JSON_TYPE)
-    decoder = Decoder(await request.read())
+    return decode_send(await request.read())
+
+
+def decode_send(raw: bytes) -> tuple[PartitioningRef, list[Outgoing]]:
+    decoder = Decoder(raw)
     if decoder.peek() != ord("{"):
         kind, value = SEND_MESSAGES.scalar(decoder)
         raise SEND_MESSAGES.refuse(decoder, kind, value)
@@ -92,30 +101,36 @@ def _partitioning(value: dict[str, Any]) -> PartitioningRef:
 
 
 def _outgoing(decoder: Decoder, items: list[Any]) -> list[Outgoing]:
-    messages = []
+    fields = []
     for item in items:
-        fields = item if isinstance(item, dict) else {}
-        message_id = _message_id(decoder, fields.get("id"))
-        payload = fields.get("payload")
+        found = item if isinstance(item, dict) else {}
+        message_id = found.get("id")
+        if type(message_id) is not int or not 0 <= message_id <= U64_MAX:  # SDKs send 0
+            message_id = _message_id(decoder, message_id)
+        payload = found.get("payload")
         if not isinstance(payload, str):
             raise _refuse(decoder, "missing field `payload`")
         try:
             data = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
             raise _refuse(decoder, "Invalid base64 payload") from None
-        headers = _headers(decoder, fields.get("user_headers"))
+        headers = _headers(decoder, found.get("user_headers"))
         if not data:
             built = "Failed to create message with headers" if headers else (
                 "Failed to create message")
             raise _refuse(decoder, f"{built}: Invalid message payload length")
-        messages.append(Outgoing(message_id or _random_id(), data, headers))
-    return messages
+        fields.append((message_id, data, headers))
+    fresh = iter(random_ids(sum(1 for message_id, _, _ in fields if not message_id)))
+    return [Outgoing(message_id or next(fresh), data, headers)
+            for message_id, data, headers in fields]
 
 
-def _random_id() -> int:
-    """Iggy's id for a message sent with id 0: a UUID v4 whose bytes are read
-    little-endian (``Uuid::to_u128_le``), as the SDK makes them."""
-    return int.from_bytes(uuid.uuid4().bytes, "little")
+def random_ids(count: int) -> list[int]:
+    """Iggy's ids for messages sent with id 0: version-4 UUIDs read as little-endian
+    u128s (``Uuid::new_v4().to_u128_le()``), drawn in bulk."""
+    raw = os.urandom(16 * count)
+    return [int.from_bytes(raw[i:i + 16], "little") & _UUID_V4_CLEAR | _UUID_V4_SET
+            for i in range(0, len(raw), 16)]
 
 
 def _message_id(decoder: Decoder, value: Any) -> int:
@@ -123,7 +138,7 @@ def _message_id(decoder: Decoder, value: Any) -> int:
     if value is None:
         return 0
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0 or value > 2**64 - 1:
+        if value < 0 or value > U64_MAX:
             raise _refuse(decoder, "Invalid message ID: ID must be a positive integer")
         return value
     if isinstance(value, str):
@@ -171,22 +186,24 @@ def _header_field(value: Any) -> tuple[int, bytes]:
 
 
 # ---------------------------------------------------------------------------- poll
-def polled_json(polled: Polled) -> dict:
-    messages = [message_json(m) for batch in polled.batches for m in read_batch(batch)]
-    return {"partition_id": polled.partition_id, "current_offset": polled.current_offset,
-            "count": len(messages), "messages": messages}
+_POLLED = '{"partition_id":%d,"current_offset":%d,"count":%d,"messages":[%s]}'
+_MESSAGE = ('{"header":{"checksum":%d,"id":%d,"offset":%d,"timestamp":%d,'
+            '"origin_timestamp":%d,"user_headers_length":%d,"payload_length":%d,'
+            '"reserved":%d},"payload":"%s","user_headers":%s}')
 
 
-def message_json(message: Stored) -> dict:
-    return {
-        "header": {"checksum": message.checksum, "id": message.id, "offset": message.offset,
-                   "timestamp": message.timestamp,
-                   "origin_timestamp": message.origin_timestamp,
-                   "user_headers_length": len(message.user_headers),
-                   "payload_length": len(message.payload), "reserved": message.reserved},
-        "payload": b64(message.payload),
-        "user_headers": user_headers_json(message.user_headers),
-    }
+def polled_text(polled: Polled) -> str:
+    """The poll as JSON: ``{"partition_id", "current_offset", "count", "messages": [{"header":
+    {...}, "payload": base64, "user_headers": ...}]}``, character for character what
+    ``json_reply`` writes of it (serde_json's compact form), but filled into a template,
+    since a poll can carry thousands of messages."""
+    messages = [_MESSAGE % (m.checksum, m.id, m.offset, m.timestamp, m.origin_timestamp,
+                            len(m.user_headers), len(m.payload), m.reserved, b64(m.payload),
+                            compact_json(user_headers_json(m.user_headers)) if m.user_headers
+                            else "[]")
+                for batch in polled.batches for m in read_batch(batch)]
+    return _POLLED % (polled.partition_id, polled.current_offset, len(messages),
+                      ",".join(messages))
 
 
 def user_headers_json(block: bytes) -> list[dict] | str:

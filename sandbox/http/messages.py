@@ -14,8 +14,8 @@ from aiohttp import web
 from sandbox.errors import Code, IggyError
 from sandbox.http.batches import build_batch
 from sandbox.http.context import CALLER, system_of, user_of
-from sandbox.http.errors import json_reply, not_found
-from sandbox.http.messagejson import polled_json, read_send
+from sandbox.http.errors import json_reply, json_text_reply, not_found
+from sandbox.http.messagejson import polled_text, read_send
 from sandbox.http.params import (
     U64_MAX,
     consumer_id,
@@ -78,4 +78,4 @@ async def poll_messages(request: web.Request) -> web.Response:
             raise IggyError(Code.PARTITION_NOT_FOUND, partition_id, topic_ident,
                             stream_ident) from None
         raise
-    return json_reply(polled_json(polled))
+    return json_text_reply(polled_text(polled))
