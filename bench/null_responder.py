@@ -25,7 +25,7 @@ from bench.workloads import Payloads
 from sandbox.commands.system import get_cluster_metadata
 from sandbox.http.batches import Outgoing, build_batch
 from sandbox.http.jsonshapes import identity_json
-from sandbox.http.messagejson import polled_json
+from sandbox.http.messagejson import polled_text
 from sandbox.state.messages import Polled
 from sandbox.state.model import Partition, Topic, now_micros
 from sandbox.storage.offsets import OffsetFiles
@@ -78,8 +78,8 @@ class NullResponder:
         key = (partition_id, count)
         if key not in self._poll_json:
             batches = [self.batch(partition_id, count)] if count else []
-            self._poll_json[key] = json.dumps(polled_json(
-                Polled(partition_id, max(count - 1, 0), count, batches))).encode()
+            self._poll_json[key] = polled_text(
+                Polled(partition_id, max(count - 1, 0), count, batches)).encode()
         return self._poll_json[key]
 
     # ------------------------------------------------------------------------ TCP

@@ -25,6 +25,8 @@ from apache_iggy import (
 
 from bench.workloads import HTTP, Workload, keys_for
 
+SIZE_VARIANTS = 8  # different batches a repetition cycles through (when sizes are mixed)
+
 
 class BenchError(RuntimeError):
     """A server answered something other than what the workload asked for."""
@@ -78,46 +80,54 @@ class WorkloadRun:
         self.pollers = [await log_in(self.server, w.transport) for _ in range(max(w.members, 1))]
         for member in self.pollers if w.members else []:  # one at a time: a stable split
             await member.join_consumer_group(self.stream, self.topic, self.group)
-        sizes = w.payloads.sizes(w.batch)
-        self._messages = [SendMessage(b"x" * size) for size in sizes]
-        self._partitionings = _partitionings(w)
+        # Batches of mixed sizes differ from one send to the next, as a producer's do
+        variants = [w.payloads.sizes(w.batch, v) for v in range(SIZE_VARIANTS)]
+        batches = [[SendMessage(b"x" * size) for size in sizes] for sizes in variants]
+        self._sends = [(partitioning, batches[i % SIZE_VARIANTS])
+                       for i, partitioning in enumerate(_partitionings(w))]
 
     async def close(self) -> None:
         if self.server.stores and self.producer is not None:
             await self.producer.delete_stream(self.stream)
 
-    async def send(self) -> float:
-        """Send one repetition's batches; messages per second."""
-        client, messages, stream, topic = self.producer, self._messages, self.stream, self.topic
-        partitionings = self._partitionings
+    async def send(self, part: int, parts: int) -> tuple[int, float]:
+        """Send slice ``part`` of ``parts`` of one repetition's batches: (messages, seconds).
+        The first slice also learns where the repetition's messages begin."""
+        client, stream, topic = self.producer, self.stream, self.topic
+        span = _span(len(self._sends), part, parts)
+        sends = self._sends[span.start:span.stop]
         started = time.perf_counter()
-        first = await client.send_messages(stream, topic, partitionings[0], messages)
-        for partitioning in partitionings[1:]:
-            await client.send_messages(stream, topic, partitioning, messages)
-        elapsed = time.perf_counter() - started
-        confirmations = first.confirmations
-        self.first_offset = confirmations[0].base_offset if confirmations else 0
-        return self.workload.sent / elapsed
+        for n, (partitioning, messages) in enumerate(sends):
+            sent = await client.send_messages(stream, topic, partitioning, messages)
+            if part == n == 0:
+                confirmations = sent.confirmations
+                self.first_offset = confirmations[0].base_offset if confirmations else 0
+        return len(sends) * self.workload.batch, time.perf_counter() - started
 
-    async def poll(self) -> float:
-        """Poll one repetition's messages back; messages per second."""
+    async def poll(self, part: int, parts: int) -> tuple[int, float]:
+        """Poll slice ``part`` of ``parts`` of one repetition's messages: (messages,
+        seconds)."""
         w = self.workload
         started = time.perf_counter()
         if w.members:
-            shares = [len(range(m, w.partitions, w.members)) for m in range(w.members)]
-            per_partition = w.polls // w.partitions
-            await asyncio.gather(*(self._poll_group(client, per_partition * share)
-                                   for client, share in zip(self.pollers, shares, strict=True)))
+            shares = [len(range(m, w.partitions, w.members)) * (w.polls // w.partitions)
+                      for m in range(w.members)]
+            spans = [_span(share, part, parts) for share in shares]
+            await asyncio.gather(*(self._poll_group(client, len(span))
+                                   for client, span in zip(self.pollers, spans, strict=True)))
+            polls = sum(len(span) for span in spans)
         else:
-            await self._poll_single(self.pollers[0])
-        return w.polled / (time.perf_counter() - started)
+            span = _span(w.polls, part, parts)
+            await self._poll_single(self.pollers[0], span)
+            polls = len(span)
+        return polls * w.poll_count, time.perf_counter() - started
 
-    async def _poll_single(self, client: IggyClient) -> None:
+    async def _poll_single(self, client: IggyClient, polls: range) -> None:
         w = self.workload
         consumer = Consumer.Single("bench")
         count, auto_commit, stream, topic = w.poll_count, w.auto_commit, self.stream, self.topic
         start = self.first_offset + w.poll_shift
-        for i in range(w.polls):
+        for i in polls:
             if w.strategy == "offset":
                 strategy, partition = PollingStrategy.Offset(start + i * count), 0
             else:
@@ -143,6 +153,11 @@ class WorkloadRun:
         if offset is not None and self.server.stores and polled[0].offset() != offset:
             raise BenchError(f"{self.workload.name} on {self.server.name}: a poll from offset "
                              f"{offset} began at {polled[0].offset()}")
+
+
+def _span(n: int, part: int, parts: int) -> range:
+    """Indices of slice ``part`` when ``n`` items are cut into ``parts`` even slices."""
+    return range(n * part // parts, n * (part + 1) // parts)
 
 
 def _partitionings(w: Workload) -> list[Partitioning]:

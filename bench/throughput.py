@@ -3,9 +3,10 @@
 For every workload of ``bench.workloads`` the same client process measures, in turn, the
 null responder (a server that stores nothing: the SDK's own ceiling on this machine), the
 sandbox and, when ``--real`` is given, a running Apache Iggy. One warm-up repetition, then
-at least five measured ones, the servers taking turns in a rotating order; each repetition
-gives a ratio sandbox / null (and sandbox / real) for send and for poll. The table shows each
-ratio's median and its spread (lowest..highest). The sandbox must reach 0.8 of the ceiling
+at least five measured ones; within each the servers take turns every few milliseconds, in
+a rotating order, so that a busy machine slows them alike. Each repetition gives a ratio
+sandbox / null (and sandbox / real) for send and for poll. The table shows each ratio's
+median and its spread (lowest..highest). The sandbox must reach 0.8 of the ceiling
 on every TCP workload and 0.5 over HTTP, send and poll: the script exits 1 and names every
 median below its target.
 
@@ -35,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MIN_REPS = 5
 DEFAULT_REPS = 7
 RSS_TARGET_MB = 200
+SLICES = 8  # each phase alternates between the servers in slices of some 20 ms, so that
+# whatever else the machine does at that moment weighs on every server alike
 PHASES = ("send", "poll")
 
 
@@ -71,19 +74,25 @@ def start_null_responder(workload: Workload) -> tuple[subprocess.Popen, Server]:
 
 
 async def measure(workload: Workload, servers: list[Server], reps: int) -> Figures:
-    """A warm-up repetition, then ``reps`` measured ones; the servers take turns."""
+    """A warm-up repetition, then ``reps`` measured ones; the servers take turns, slice by
+    slice, in an order that rotates."""
     figures = Figures(workload)
     runs = [WorkloadRun(workload, server) for server in servers]
     for run in runs:
         await run.open()
     try:
         for rep in range(reps + 1):
-            order = runs[rep % len(runs):] + runs[:rep % len(runs)]
             for phase in PHASES:
-                for run in order:
-                    rate = await getattr(run, phase)()
-                    if rep:  # repetition 0 warms up caches, connections and the JIT-less VM
-                        figures.add(run.server.name, phase, rate)
+                done = {run.server.name: [0, 0.0] for run in runs}
+                for part in range(SLICES):
+                    turn = (rep + part) % len(runs)
+                    for run in runs[turn:] + runs[:turn]:
+                        messages, seconds = await getattr(run, phase)(part, SLICES)
+                        done[run.server.name][0] += messages
+                        done[run.server.name][1] += seconds
+                if rep:  # repetition 0 warms up caches and connections
+                    for name, (messages, seconds) in done.items():
+                        figures.add(name, phase, messages / seconds)
     finally:
         for run in runs:
             await run.close()

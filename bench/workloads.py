@@ -26,10 +26,11 @@ class Payloads:
     low: int
     high: int | None = None
 
-    def sizes(self, count: int) -> list[int]:
+    def sizes(self, count: int, variant: int = 0) -> list[int]:
+        """``count`` sizes; each variant is another draw (the same one in every run)."""
         if self.high is None:
             return [self.low] * count
-        rng = random.Random(f"payloads-{self.low}-{self.high}")  # the same list every run
+        rng = random.Random(f"payloads-{self.low}-{self.high}-{variant}")
         span = math.log(self.high) - math.log(self.low)
         return [round(self.low * math.exp(rng.random() * span)) for _ in range(count)]
 
