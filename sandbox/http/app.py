@@ -32,8 +32,10 @@ from sandbox.state.system import System
 
 # Iggy's default ``http.max_request_size`` ("2 MB"): a larger body is refused with 413.
 MAX_REQUEST_BYTES = 2_000_000
-ROUTE_TABLES = (auth.routes, system_info.routes, metrics.routes, snapshot.routes,
-                streams.routes, topics.routes, partitions.routes, messages.routes,
+# The router tries routes in this order: messages first, since sends and polls are most of
+# the traffic (no two routes match the same path, so the order changes nothing else).
+ROUTE_TABLES = (messages.routes, auth.routes, system_info.routes, metrics.routes,
+                snapshot.routes, streams.routes, topics.routes, partitions.routes,
                 offsets.routes, groups.routes, users.routes, tokens.routes)
 VIEW = {"Iggy-View": "0"}  # the consensus view a single node is always in
 

@@ -16,9 +16,12 @@ import xxhash
 
 from sandbox.wire import messages as wire
 
-# id (u128 LE), offset_delta, timestamp_delta, user_headers_length, payload_length, reserved
-_FRAME_AFTER_CHECKSUM = struct.Struct("<16sIIIIQ")
-_CHECKSUM = struct.Struct("<Q")
+# id (u128 LE as two u64), offset_delta, timestamp_delta, user_headers_length,
+# payload_length, reserved; the whole frame header is the checksum (u64) and these
+_FRAME_AFTER_CHECKSUM = struct.Struct("<QQIIIIQ")
+_FRAME = struct.Struct("<QQQIIIIQ")
+_U64 = struct.Struct("<Q")
+_LOW_64 = 2**64 - 1
 
 
 class Outgoing(NamedTuple):
@@ -45,18 +48,14 @@ class Stored(NamedTuple):
 def build_batch(messages: Sequence[Outgoing], origin_timestamp: int) -> bytes:
     """A client batch (partition, offset and base timestamp left 0 for the server to stamp)."""
     parts = [b""]  # the batch header goes first, once the checksums are known
-    sums = []
-    pack, digest = _FRAME_AFTER_CHECKSUM.pack, xxhash.xxh3_64_intdigest
-    length = wire.BATCH_HEADER_SIZE
+    pack, digest, checksum_field = _FRAME_AFTER_CHECKSUM.pack, xxhash.xxh3_64_intdigest, _U64.pack
     for index, (message_id, payload, user_headers) in enumerate(messages):
-        rest = b"".join((pack(message_id.to_bytes(16, "little"), index, 0, len(user_headers),
-                              len(payload), 0), payload, user_headers))
-        checksum = _CHECKSUM.pack(digest(rest))
-        sums.append(checksum)
-        parts += (checksum, rest)
-        length += wire.FRAME_HEADER_SIZE + len(payload) + len(user_headers)
+        rest = b"".join((pack(message_id & _LOW_64, message_id >> 64, index, 0,
+                              len(user_headers), len(payload), 0), payload, user_headers))
+        parts += (checksum_field(digest(rest)), rest)
+    length = wire.BATCH_HEADER_SIZE + sum(map(len, parts))
     header_fields = (0, 0, 0, origin_timestamp, length)
-    checksum = wire.batch_checksum(header_fields, len(messages), b"".join(sums))
+    checksum = wire.batch_checksum(header_fields, len(messages), b"".join(parts[1::2]))
     header = bytearray(wire.BATCH_HEADER_SIZE)
     wire.BATCH_FIELDS.pack_into(header, 0, *header_fields, checksum, len(messages))
     parts[0] = header
@@ -68,12 +67,11 @@ def read_batch(batch: bytes | memoryview) -> Iterator[Stored]:
     _, base_offset, base_timestamp, origin, _, _, count = wire.read_header(batch)
     pos = wire.BATCH_HEADER_SIZE
     for _ in range(count):
-        (checksum,) = _CHECKSUM.unpack_from(batch, pos)
-        raw_id, delta, ts_delta, headers_len, payload_len, reserved = (
-            _FRAME_AFTER_CHECKSUM.unpack_from(batch, pos + _CHECKSUM.size))
+        checksum, id_low, id_high, delta, ts_delta, headers_len, payload_len, reserved = (
+            _FRAME.unpack_from(batch, pos))
         start = pos + wire.FRAME_HEADER_SIZE
         payload_end = start + payload_len
-        yield Stored(checksum, int.from_bytes(raw_id, "little"), base_offset + delta,
+        yield Stored(checksum, id_high << 64 | id_low, base_offset + delta,
                      base_timestamp, origin + ts_delta, bytes(batch[start:payload_end]),
                      bytes(batch[payload_end:payload_end + headers_len]), reserved)
         pos = payload_end + headers_len

@@ -9,7 +9,7 @@ in bytes, ``message_expiry`` u64::MAX = never expire (over JSON, 0 would read as
 
 from __future__ import annotations
 
-import base64
+import binascii
 import dataclasses
 
 from sandbox.commands.system import OPTION_DESCRIPTIONS
@@ -28,7 +28,7 @@ TRANSPORT_TEXT = {TRANSPORT_TCP: "TCP", TRANSPORT_HTTP: "HTTP"}
 
 
 def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 # ---------------------------------------------------------------------------- streams, topics

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import struct
 from typing import Any
@@ -44,6 +45,14 @@ PARTITIONING_KINDS = {"balanced": BALANCED, "partition_id": PARTITION_ID,
                       "messages_key": MESSAGES_KEY}
 KIND_CODES = {name: code for code, name in KIND_NAMES.items()}
 _TLV_ENTRY = struct.Struct("<BI")
+
+
+# Strict base64 (alphabet and padding checked): in C from Python 3.11, a regex before that
+try:
+    _strict_b64decode = functools.partial(binascii.a2b_base64, strict_mode=True)
+    _strict_b64decode(b"")
+except TypeError:
+    _strict_b64decode = functools.partial(base64.b64decode, validate=True)
 
 
 # ---------------------------------------------------------------------------- send
@@ -111,7 +120,7 @@ def _outgoing(decoder: Decoder, items: list[Any]) -> list[Outgoing]:
         if not isinstance(payload, str):
             raise _refuse(decoder, "missing field `payload`")
         try:
-            data = base64.b64decode(payload, validate=True)
+            data = _strict_b64decode(payload)
         except (binascii.Error, ValueError):
             raise _refuse(decoder, "Invalid base64 payload") from None
         headers = _headers(decoder, found.get("user_headers"))
