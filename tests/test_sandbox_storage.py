@@ -1,11 +1,14 @@
-"""The partition log on its own: offsets stay continuous through retention and restarts,
-and reads that start or end inside a batch keep every message's offset."""
+"""The partition log and the offset files on their own: offsets stay continuous through
+retention and restarts, reads that start or end inside a batch keep every message's offset,
+and stored consumer offsets always reach the file that is there."""
 
 from __future__ import annotations
 
+import shutil
 import struct
 
 from sandbox.http.batches import Outgoing, build_batch, read_batch
+from sandbox.storage.offsets import OffsetFiles
 from sandbox.storage.segments import PartitionLog
 from sandbox.wire import messages as wire
 
@@ -94,3 +97,29 @@ def test_a_cut_after_a_purge_reads_the_new_batch_not_a_remembered_layout(tmp_pat
     [cut] = log.read(5, 1)
     assert [(m.offset, m.payload) for m in read_batch(cut)] == [(5, b"new-and-longer" * 9)]
     log.close()
+
+
+def test_stored_offsets_land_in_the_file_of_the_day_through_deletes_purges_and_re_creation(
+        tmp_path):
+    """Offset files are kept open between stores; deleting, clearing or re-creating a
+    partition's folder must never leave a store writing into a file that is gone."""
+    folder = tmp_path / "offsets"
+    files = OffsetFiles(folder)
+    files.store(1, 7, 10)
+    files.delete(1, 7)
+    files.store(1, 7, 11)
+    assert OffsetFiles(folder).load() == {(1, 7): 11}
+    files.clear()
+    files.store(2, 3, 12)
+    assert OffsetFiles(folder).load() == {(2, 3): 12}
+    files.close()
+    shutil.rmtree(folder)  # the partition is deleted and made again at the same place
+    again = OffsetFiles(folder)
+    again.store(2, 3, 13)
+    assert OffsetFiles(folder).load() == {(2, 3): 13}
+    many = {(1, key): key * 10 for key in range(100)}  # more files than are kept open
+    for (kind, key), offset in many.items():
+        again.store(kind, key, offset)
+        again.store(kind, key, offset + 1)
+    assert OffsetFiles(folder).load() == {**{k: v + 1 for k, v in many.items()}, (2, 3): 13}
+    again.close()

@@ -209,6 +209,7 @@ class StreamsMixin:
                     session.groups.discard((stream.id, topic.id, group.id))
         for partition in topic.partitions.values():
             partition.log.close()
+            partition.offset_files.close()
 
     @staticmethod
     def _purge_topic(topic: Topic) -> None:
@@ -242,6 +243,7 @@ class StreamsMixin:
         self.save()
         for partition in removed:
             partition.log.close()
+            partition.offset_files.close()
             self.remove_path(self.partition_path(stream.id, topic.id, partition.id))
         self.rebalance_all(topic)
 

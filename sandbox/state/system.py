@@ -105,6 +105,7 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
             for topic in stream.topics.values():
                 for partition in topic.partitions.values():
                     partition.log.close()
+                    partition.offset_files.close()
 
     # ------------------------------------------------------------------ sessions
     def open_session(self, address: str, transport: int) -> Session:

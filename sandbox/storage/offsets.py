@@ -12,6 +12,32 @@ from pathlib import Path
 
 _U64 = struct.Struct("<Q")
 KIND_NAMES = {1: "consumer", 2: "group"}
+_KEEP_OPEN = 32  # offset files kept open, over all partitions
+
+
+class _OpenFiles:
+    """The offset files written last, kept open: a poll with auto_commit stores an offset
+    every time, and then that is one ``pwrite`` instead of open, write and close."""
+
+    def __init__(self) -> None:
+        self.fds: dict[str, int] = {}
+
+    def fd(self, path: str) -> int:
+        fd = self.fds.pop(path, None)
+        if fd is None:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+            if len(self.fds) >= _KEEP_OPEN:
+                os.close(self.fds.pop(next(iter(self.fds))))
+        self.fds[path] = fd  # (re)inserted last: the dict's order is the LRU order
+        return fd
+
+    def close(self, path: str) -> None:
+        fd = self.fds.pop(path, None)
+        if fd is not None:
+            os.close(fd)
+
+
+_OPEN = _OpenFiles()
 
 
 class OffsetFiles:
@@ -19,7 +45,7 @@ class OffsetFiles:
 
     def __init__(self, directory: Path | None):
         self.directory = directory
-        self._names: dict[tuple[int, int], str] = {}  # paths made so far: auto_commit stores
+        self._names: dict[tuple[int, int], str] = {}  # paths written to so far
 
     def _path(self, kind: int, key: int) -> Path:
         return self.directory / f"{KIND_NAMES[kind]}-{key}"
@@ -44,20 +70,25 @@ class OffsetFiles:
             self.directory.mkdir(parents=True, exist_ok=True)
             name = self._names[(kind, key)] = str(self._path(kind, key))
         try:
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644)
+            fd = _OPEN.fd(name)
         except FileNotFoundError:  # the folder went away since: make it again
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            os.pwrite(fd, _U64.pack(offset), 0)
-        finally:
-            os.close(fd)
+            fd = _OPEN.fd(name)
+        os.pwrite(fd, _U64.pack(offset), 0)
 
     def delete(self, kind: int, key: int) -> None:
         if self.directory is not None:
+            _OPEN.close(self._names.pop((kind, key), ""))
             self._path(kind, key).unlink(missing_ok=True)
 
     def clear(self) -> None:
+        self.close()
         if self.directory is not None and self.directory.exists():
             for path in self.directory.iterdir():
                 path.unlink()
+
+    def close(self) -> None:
+        """Let go of the open files (the partition is closed or deleted)."""
+        for name in self._names.values():
+            _OPEN.close(name)
+        self._names.clear()
