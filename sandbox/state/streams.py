@@ -47,7 +47,10 @@ class StreamsMixin:
     def find_stream(self, ident: Identifier) -> Stream | None:
         if isinstance(ident, int):
             return self.streams.get(ident)
-        return next((s for s in self.streams.values() if s.name == ident), None)
+        for stream in self.streams.values():  # a plain loop: every request names one
+            if stream.name == ident:
+                return stream
+        return None
 
     def stream(self, ident: Identifier) -> Stream:
         found = self.find_stream(ident)
@@ -59,7 +62,10 @@ class StreamsMixin:
     def find_topic(stream: Stream, ident: Identifier) -> Topic | None:
         if isinstance(ident, int):
             return stream.topics.get(ident)
-        return next((t for t in stream.topics.values() if t.name == ident), None)
+        for topic in stream.topics.values():
+            if topic.name == ident:
+                return topic
+        return None
 
     def topic(self, stream: Stream, ident: Identifier) -> Topic:
         found = self.find_topic(stream, ident)
