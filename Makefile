@@ -86,9 +86,10 @@ test-browser: $(BROWSER) ## run every notebook in JupyterLab in headless Chromiu
 	exit $$status
 
 # Runs against an Iggy 0.9.0 that is already running (docker compose up -d) at
-# IGGY_TCP_ADDRESS / IGGY_HTTP_URL.
+# IGGY_TCP_ADDRESS / IGGY_HTTP_URL: only the tests that talk to it (tests/conftest.py says
+# which are skipped, and the run's last line counts them).
 test-real: export IGGY_TEST_SERVER = real
-test-real: test ## the same suite against a running real server (docker compose up -d first)
+test-real: test ## the tests that talk to the server, against a running real one (docker compose up -d first)
 
 conformance: $(DEV) ## run the SDK maintainers' own test suite against the sandbox (IGGY_TEST_SERVER=real: the running server)
 	$(PY) -m tests.conformance $(ARGS)
@@ -115,7 +116,7 @@ reset: $(RUNTIME) ## delete the streams and users the notebooks created (PREFIX=
 classroom: $(RUNTIME) ## create N learner users on a shared server and print their settings (N=30)
 	$(PY) -m coursekit.classroom $(N) $(ARGS)
 
-bench: $(RUNTIME) ## sandbox throughput against the SDK's own ceiling, as ratios (bench/throughput.py)
+bench: $(RUNTIME) ## sandbox throughput per workload against the SDK's own ceiling; exits 1 below target
 	$(PY) -m bench.throughput $(ARGS)
 
 clean: ## remove .venv, the sandbox's data and all caches

@@ -6,8 +6,11 @@ partition, that each message acknowledged so far is still at its offset with its
 that offsets stay dense (no hole, no duplicate), that no partition got shorter and that no
 stored consumer offset moved backwards. Then it sends batches of random size to random
 partitions, storing a consumer offset now and then, until a SIGKILL lands at a random
-moment. A batch that was in flight when the kill landed may or may not be there afterwards;
-either is correct, because it was never acknowledged.
+moment. The one batch that was in flight when the kill landed may or may not be there
+afterwards (it was never acknowledged); if it is, it must be whole, right after the
+partition's last message, with its own payloads. Anything else found beyond what was
+acknowledged (a replayed batch, a message nobody sent) is a failure, and so is a send the
+server refused while it was up.
 
 Run: ``python -m bench.kill_restart [--kills 20] [--partitions 3] [--seed 1]``. Prints the
 kills survived, messages acknowledged and found, and lost (must be 0); exits 1 otherwise.
@@ -44,6 +47,8 @@ class Ledger:
     stored: dict[int, int] = field(default_factory=dict)  # partition -> stored offset, acked
     lengths: dict[int, int] = field(default_factory=dict)  # partition -> messages seen
     lost: set[tuple[int, int]] = field(default_factory=set)  # acked, later missing or changed
+    in_flight: tuple[int, list[bytes]] | None = None  # (partition, payloads) sent, not acked
+    kept: dict[tuple[int, int], bytes] = field(default_factory=dict)  # in flight, found later
 
 
 @dataclass
@@ -53,17 +58,19 @@ class KillReport:
     acked: int = 0
     found: int = 0  # acknowledged messages found at their offsets after the last restart
     lost: int = 0  # acknowledged messages missing (or changed) after any restart
-    unacked_found: int = 0  # in-flight messages that made it anyway (allowed)
+    kept_in_flight: int = 0  # messages of an in-flight batch that made it anyway (allowed)
+    phantoms: int = 0  # found beyond what was acknowledged, not the in-flight batch
     holes: int = 0  # offsets missing or repeated inside a partition
     backwards: int = 0  # partition lengths or stored offsets that went down
+    refused: list[str] = field(default_factory=list)  # sends refused while the server was up
     start_failures: list[str] = field(default_factory=list)
     restart_seconds: list[float] = field(default_factory=list)
     torn_tails: int = 0  # torn-tail files the server set aside while recovering
 
     @property
     def ok(self) -> bool:
-        return (self.lost == self.holes == self.backwards == 0 and not self.start_failures
-                and self.survived == self.kills)
+        return (self.lost == self.holes == self.backwards == self.phantoms == 0
+                and not self.start_failures and not self.refused and self.survived == self.kills)
 
     def lines(self) -> list[str]:
         restart = (f"{min(self.restart_seconds):.2f}-{max(self.restart_seconds):.2f} s"
@@ -73,11 +80,13 @@ class KillReport:
             f"{len(self.start_failures)}",
             f"messages acknowledged: {self.acked}, found after the last restart: {self.found}, "
             f"lost: {self.lost}",
-            f"in-flight messages that were kept anyway: {self.unacked_found}; offset holes or "
-            f"repeats: {self.holes}; lengths or stored offsets that went backwards: "
-            f"{self.backwards}",
-            f"restart time: {restart}; torn tails cut during recovery: {self.torn_tails}",
+            f"messages of in-flight batches kept anyway: {self.kept_in_flight}; found beyond "
+            f"what was acknowledged or in flight: {self.phantoms}; offset holes or repeats: "
+            f"{self.holes}; lengths or stored offsets that went backwards: {self.backwards}",
+            f"sends refused while the server was up: {len(self.refused)}; restart time: "
+            f"{restart}; torn tails cut during recovery: {self.torn_tails}",
             *(f"start failure: {failure}" for failure in self.start_failures),
+            *(f"refused: {refusal}" for refusal in self.refused[:10]),
         ]
 
 
@@ -117,7 +126,7 @@ async def verify(client: IggyClient, ledger: Ledger, partitions: int,
                  report: KillReport) -> bool:
     """Check everything acknowledged so far; True when this restart kept all of it."""
     clean = True
-    report.found = report.unacked_found = 0
+    report.found = 0
     for partition in range(partitions):
         messages = await read_partition(client, partition)
         if [offset for offset, _ in messages] != list(range(len(messages))):
@@ -128,7 +137,14 @@ async def verify(client: IggyClient, ledger: Ledger, partitions: int,
         missing = {(partition, o) for o, p in acked.items() if stored.get(o) != p}
         ledger.lost |= missing
         report.found += len(acked) - len(missing)
-        report.unacked_found += len(stored.keys() - acked.keys())
+        beyond = {o: p for o, p in stored.items()
+                  if o not in acked and (partition, o) not in ledger.kept}
+        if beyond and _is_the_in_flight_batch(ledger.in_flight, partition, beyond, len(stored)):
+            ledger.kept.update(((partition, o), p) for o, p in beyond.items())
+            report.kept_in_flight += len(beyond)
+        elif beyond:
+            report.phantoms += len(beyond)
+            clean = False
         if len(stored) < ledger.lengths.get(partition, 0):
             report.backwards += 1
             clean = False
@@ -138,36 +154,57 @@ async def verify(client: IggyClient, ledger: Ledger, partitions: int,
             report.backwards += 1
             clean = False
         clean = clean and not missing
+    ledger.in_flight = None  # judged: kept, or gone for good (found later, it is a phantom)
     report.lost = len(ledger.lost)
     return clean
 
 
+def _is_the_in_flight_batch(in_flight: tuple[int, list[bytes]] | None, partition: int,
+                            beyond: dict[int, bytes], length: int) -> bool:
+    """Messages found beyond the acknowledged ones are allowed only as the whole batch that
+    was in flight when the kill landed, at the end of its partition."""
+    if in_flight is None or in_flight[0] != partition:
+        return False
+    payloads = in_flight[1]
+    first = length - len(payloads)
+    return beyond == {first + i: payload for i, payload in enumerate(payloads)}
+
+
 async def send_until_killed(client: IggyClient, ledger: Ledger, rng: random.Random,
-                            partitions: int, round_: int) -> None:
+                            partitions: int, round_: int, killed: asyncio.Event,
+                            report: KillReport) -> None:
     sequence = 0
     while True:
         partition = rng.randrange(partitions)
         payloads = [f"round{round_}-{sequence + i}".encode() for i in range(rng.randint(1, 20))]
         sequence += len(payloads)
+        ledger.in_flight = (partition, payloads)
         try:
             sent = await client.send_messages(STREAM, TOPIC, partition,
                                               [SendMessage(p) for p in payloads])
+            ledger.in_flight = None
             base = sent.confirmations[0].base_offset
             for i, payload in enumerate(payloads):
                 ledger.acked[(partition, base + i)] = payload
             if rng.random() < 0.3:
                 await store_offset(client, partition, base + len(payloads) - 1)
                 ledger.stored[partition] = base + len(payloads) - 1
-        except RuntimeError:
-            return  # the server is gone
+        except RuntimeError as error:
+            if not killed.is_set():  # refused by a server that is up: the round fails
+                report.refused.append(f"round {round_ + 1}: {error}")
+            return
 
 
 async def crash_round(server: SandboxProcess, ledger: Ledger, rng: random.Random,
-                      partitions: int, round_: int, max_delay: float) -> None:
+                      partitions: int, round_: int, max_delay: float,
+                      report: KillReport) -> None:
     """Send until a SIGKILL lands at a random moment."""
     client = await connect(server.tcp_address)
-    sender = asyncio.ensure_future(send_until_killed(client, ledger, rng, partitions, round_))
+    killed = asyncio.Event()
+    sender = asyncio.ensure_future(send_until_killed(client, ledger, rng, partitions, round_,
+                                                     killed, report))
     await asyncio.sleep(rng.uniform(0.02, max_delay))
+    killed.set()
     server.kill()
     await asyncio.wait_for(sender, 30)
 
@@ -185,7 +222,7 @@ async def run_kill_restart(data_dir: Path, kills: int, partitions: int = 3, seed
         await client.create_stream(STREAM)
         await client.create_topic(STREAM, TOPIC, partitions_count=partitions)
         for round_ in range(kills):
-            await crash_round(server, ledger, rng, partitions, round_, max_delay)
+            await crash_round(server, ledger, rng, partitions, round_, max_delay, report)
             report.kills += 1
             started = time.monotonic()
             try:

@@ -6,11 +6,14 @@ high-level ``consumer_group()`` consumer (polling every ``poll_interval``, auto-
 poll) and a second group through low-level ``join_consumer_group`` + ``poll_messages``.
 When the producers stop, the consumers drain. Then each message the server acknowledged
 must have been delivered exactly once to each group and once to its single consumer, and
-each reader must have seen its partitions in offset order.
+each reader must have seen its partitions in offset order. No two acknowledgements may name
+the same (partition, offset), and no reader may receive a message that was never
+acknowledged.
 
 Run: ``python -m bench.soak [--clients 32] [--duration 30] [--partitions 8]``. Prints
-messages acknowledged, delivered, lost (must be 0) and duplicates; exits 1 on any loss,
-duplicate, disorder or client error.
+messages acknowledged, delivered, lost (must be 0), duplicates and deliveries never
+acknowledged; exits 1 on any loss, duplicate, double acknowledgement, unacknowledged
+delivery, disorder or client error.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class SoakReport:
     duration: float
     partitions: int
     acked: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    acked_twice: list[tuple[int, int]] = field(default_factory=list)  # (partition, offset)
     batches: int = 0
     producer_disorder: int = 0  # a producer's later batch got a lower offset
     readers: list[Deliveries] = field(default_factory=list)
@@ -109,11 +113,21 @@ class SoakReport:
     def duplicates(reader: Deliveries) -> int:
         return sum(n - 1 for n in Counter((p, o) for p, o, _ in reader.seen).values())
 
+    def unacknowledged(self, reader: Deliveries) -> int:
+        """Deliveries of a (partition, offset) never acknowledged, or with other bytes."""
+        return sum(1 for p, o, payload in reader.seen if self.acked.get((p, o)) != payload)
+
+    def acknowledge(self, partition: int, offset: int, payload: bytes) -> None:
+        if (partition, offset) in self.acked:
+            self.acked_twice.append((partition, offset))
+        self.acked[(partition, offset)] = payload
+
     @property
     def ok(self) -> bool:
         return (bool(self.acked) and not self.errors and self.producer_disorder == 0
-                and all(self.lost(r) == self.duplicates(r) == r.out_of_order == 0
-                        for r in self.readers))
+                and not self.acked_twice
+                and all(self.lost(r) == self.duplicates(r) == r.out_of_order
+                        == self.unacknowledged(r) == 0 for r in self.readers))
 
     def lines(self) -> list[str]:
         r = self.roles
@@ -122,11 +136,15 @@ class SoakReport:
                f"{r.high_level} consumer_group() members, {r.low_level} join+poll members), "
                f"{self.partitions} partitions, {self.duration:.0f} s of sends",
                f"acknowledged: {len(self.acked)} messages in {self.batches} batches "
-               f"({rate:.0f} msg/s); producer order violations: {self.producer_disorder}"]
+               f"({rate:.0f} msg/s); producer order violations: {self.producer_disorder}; "
+               f"offsets acknowledged twice: {len(self.acked_twice)}"]
         for reader in self.readers:
             out.append(f"{reader.label}: delivered {reader.count()}, lost {self.lost(reader)}, "
                        f"duplicates {self.duplicates(reader)}, out of order "
-                       f"{reader.out_of_order}")
+                       f"{reader.out_of_order}, never acknowledged "
+                       f"{self.unacknowledged(reader)}")
+        out += [f"  acknowledged twice: partition {p}, offset {o}"
+                for p, o in self.acked_twice[:10]]
         drained = "gave up draining after" if self.drain_timed_out else "drained in"
         out.append(f"{drained} {self.drain_seconds:.1f} s; client errors: {len(self.errors)}")
         out += [f"  error: {error}" for error in self.errors[:10]]
@@ -157,7 +175,7 @@ async def produce(client: IggyClient, producer: int, report: SoakReport, until: 
             report.producer_disorder += 1
         last_offset[partition] = base + len(payloads) - 1
         for i, payload in enumerate(payloads):
-            report.acked[(partition, base + i)] = payload
+            report.acknowledge(partition, base + i, payload)
         report.batches += 1
         await asyncio.sleep(pause)
 
@@ -214,7 +232,9 @@ async def guarded(label: str, work, report: SoakReport) -> None:
 
 
 def delivered_all(report: SoakReport) -> bool:
-    return all(len({(p, o) for p, o, _ in r.seen}) >= len(report.acked) for r in report.readers)
+    """Every reader has had every acknowledged (partition, offset) (a count could be made
+    up by deliveries that were never acknowledged)."""
+    return all(report.acked.keys() <= {(p, o) for p, o, _ in r.seen} for r in report.readers)
 
 
 async def run_soak(address: str, clients: int = 32, duration: float = 30.0,

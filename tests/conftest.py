@@ -2,8 +2,13 @@
 
 By default the session starts a sandbox on free ports with its data in a temporary
 directory. With ``IGGY_TEST_SERVER=real`` it uses the server already running at
-IGGY_TCP_ADDRESS / IGGY_HTTP_URL (e.g. ``docker compose up -d``) instead; tests that need to
-control the server process ask for ``sandbox_only`` and are skipped then.
+IGGY_TCP_ADDRESS / IGGY_HTTP_URL (e.g. ``docker compose up -d``) instead, and only tests
+that talk to that server run: a test runs when it asks for ``iggy_server`` (or a fixture
+built on it, such as ``client`` or ``unique``) and for no sandbox of its own. Skipped, and
+counted apart in the summary, are tests that control a sandbox process (``sandbox_only``,
+``fresh_sandbox``, or marked ``sandbox_process``) and tests that never touch the session's
+server (they start a sandbox of their own, or test code that needs no server). A test that
+is not skipped yet starts a sandbox fails, so the count cannot lie.
 
 While the session runs, IGGY_TCP_ADDRESS, IGGY_HTTP_URL, IGGY_AUTOSTART=0 and COURSE_SMALL=1
 are set in ``os.environ``, so helpers, client scripts and notebooks started by tests all
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +38,11 @@ from helpers.resources import reset
 from sandbox.launch import SandboxProcess, SandboxStartError, start_sandbox
 
 ROOT_CREDENTIALS = {"IGGY_ROOT_USERNAME": "iggy", "IGGY_ROOT_PASSWORD": "iggy"}
+REAL = os.environ.get("IGGY_TEST_SERVER", "sandbox") == "real"
+SANDBOX_PROCESS_FIXTURES = frozenset({"sandbox_only", "fresh_sandbox"})
+NEEDS_SANDBOX = "controls a sandbox process (restarts, crashes or inspects it)"
+NOT_THE_SERVER = ("does not talk to the server under test (it starts a sandbox of its own, or "
+                  "needs no server)")
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class IggyTestServer:
 def iggy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IggyTestServer]:
     """The session's server, with the course's environment variables pointing at it."""
     with pytest.MonkeyPatch.context() as env:
-        if os.environ.get("IGGY_TEST_SERVER", "sandbox") == "real":
+        if REAL:
             server = _real_server()
         else:
             env.setenv("IGGY_USERNAME", "iggy")
@@ -178,6 +189,59 @@ def _real_server() -> IggyTestServer:
             pytrace=False,
         )
     return IggyTestServer(address, http_url, "real", None)
+
+
+# ---------------------------------------------------------------- IGGY_TEST_SERVER=real
+_SKIPPED = pytest.StashKey[dict[str, int]]()
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected what they deselect
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Against a real server, skip every test that does not talk to it (see the top)."""
+    if not REAL:
+        return
+    skipped = config.stash.setdefault(_SKIPPED, {NEEDS_SANDBOX: 0, NOT_THE_SERVER: 0})
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SANDBOX_PROCESS_FIXTURES or item.get_closest_marker("sandbox_process"):
+            reason = NEEDS_SANDBOX
+        elif "iggy_server" not in fixtures:
+            reason = NOT_THE_SERVER
+        else:
+            continue
+        item.add_marker(pytest.mark.skip(reason=reason))
+        skipped[reason] += 1
+
+
+@pytest.fixture(autouse=True)
+def _no_sandbox_of_its_own(request: pytest.FixtureRequest,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against a real server, a test that runs must not start a sandbox: it would then be
+    testing that sandbox and counting as a test of the real server."""
+    if not REAL:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        pytest.fail(f"{request.node.nodeid} starts a sandbox of its own but ran against the "
+                    "real server: mark it @pytest.mark.sandbox_process", pytrace=False)
+
+    for module in (request.module, sys.modules[__name__]):
+        for name, value in list(vars(module).items()):
+            if value is start_sandbox:
+                monkeypatch.setattr(module, name, refuse)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = terminalreporter.config.stash.get(_SKIPPED, None)
+    if skipped is None:
+        return
+    stats = terminalreporter.stats
+    terminalreporter.write_line(
+        f"against the real server at {os.environ.get('IGGY_TCP_ADDRESS', '127.0.0.1:8090')}: "
+        f"{len(stats.get('passed', []))} passed, {len(stats.get('failed', []))} failed; "
+        f"not run there: {skipped[NEEDS_SANDBOX]} that control a sandbox process, "
+        f"{skipped[NOT_THE_SERVER]} that do not talk to the server under test (they start a "
+        "sandbox of their own, or need no server)")
 
 
 _EXIT_STATUS = pytest.StashKey[int]()

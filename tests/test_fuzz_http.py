@@ -4,7 +4,10 @@ identifiers and query strings, logged in for half of the cases.
 
 Every request is answered within the timeout, never with a 500 (Iggy answers bad input with
 4xx and its JSON error body ``{"id", "code", "reason", "field"}``), and after every case the
-server is alive, answers a fresh SDK client's ping over TCP, and has logged no traceback.
+server is alive, answers a ping over HTTP and a fresh SDK client's ping over TCP, and has
+logged no traceback. Deletes and updates never name the fuzz's own target (its stream,
+topic and group, and the root user it logs in as), so every case finds them in place; after
+the last case they must still be there.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from conftest import ROOT_CREDENTIALS
@@ -86,18 +89,37 @@ queries = st.dictionaries(st.sampled_from(QUERY_KEYS),
                           max_size=5)
 
 
+# The fuzz's target (made by the fixture) and the user it logs in as, by name and by id:
+# a delete or an update never names one of these
+TARGET_NAMES = frozenset({"fuzz", "t", "g", "iggy"})
+TARGET_IDS = frozenset({0, 1})
+
+
+def spares_the_target(text: str) -> bool:
+    """False when a path identifier resolves to the target (``00`` and ``%30`` are id 0)."""
+    name = unquote(text)
+    return not (name in TARGET_NAMES or name.isascii() and name.isdigit()
+                and int(name) in TARGET_IDS)
+
+
+def changes_what_it_names(method: str, template: str) -> bool:
+    return method == "DELETE" or method == "PUT" and not template.endswith("consumer-offsets")
+
+
 @st.composite
 def http_requests(draw) -> tuple[str, str, bytes]:
     method, template = draw(st.sampled_from(ROUTES))
+    if draw(st.booleans()):
+        method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
+    names = (identifiers.filter(spares_the_target) if changes_what_it_names(method, template)
+             else identifiers)
     path = template
     for marker in (S, T, P, G):
         if marker in path:
-            path = path.replace(marker, draw(identifiers))
+            path = path.replace(marker, draw(names))
     query = draw(queries)
     if query:
         path += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
-    if draw(st.booleans()):
-        method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
     return method, path, draw(bodies)
 
 
@@ -118,8 +140,10 @@ def http_server(tmp_path_factory) -> Iterator[tuple[SandboxProcess, str]]:
                                      "max_topic_size": 0}),
                                    ("POST", "/streams/fuzz/topics/t/consumer-groups",
                                     {"name": "g"})):
-            status, _ = send(server.http_url, method, path, json.dumps(body).encode(), token)
+            status, answer = send(server.http_url, method, path, json.dumps(body).encode(),
+                                  token)
             assert status == 200, f"{method} {path}: {status}"
+            assert json.loads(answer)["id"] in TARGET_IDS, "update TARGET_IDS: the target moved"
         yield server, str(log)
     finally:
         server.stop()
@@ -153,6 +177,18 @@ PLAIN_REFUSALS = (b"Failed to parse the request body", b"Failed to deserialize",
                   b"Failed to buffer the request body", b"Expected request with", b"Invalid URL")
 
 
+def assert_http_alive(url: str, after: object) -> None:
+    status, body = send(url, "GET", "/ping", b"", None)
+    assert (status, body) == (200, b"pong"), f"HTTP ping after {after}: {status} {body[:200]!r}"
+
+
+def assert_target_intact(url: str) -> None:
+    token = login(url)
+    assert token, "the root user no longer logs in over HTTP"
+    status, body = send(url, "GET", "/streams/fuzz/topics/t/consumer-groups/g", b"", token)
+    assert status == 200, f"the fuzz's stream, topic or group is gone: {status} {body[:200]!r}"
+
+
 def run_fuzz(http_server, max_examples: int, capsys) -> None:
     server, log = http_server
     loop = asyncio.new_event_loop()
@@ -165,6 +201,7 @@ def run_fuzz(http_server, max_examples: int, capsys) -> None:
         with_login, requests = case
         tally["cases"] += 1
         token = login(server.http_url) if with_login else None
+        tally["logins"] += with_login
         tally["logged in"] += token is not None
         for method, path, body in requests:
             status, answer = send(server.http_url, method, path, body, token)
@@ -177,6 +214,7 @@ def run_fuzz(http_server, max_examples: int, capsys) -> None:
                 assert answer == b"" or answer.startswith(PLAIN_REFUSALS), (
                     f"{method} {path} -> {status} {answer[:300]!r}")
         assert_alive(server, log)
+        assert_http_alive(server.http_url, case)
         assert loop.run_until_complete(answers_ping(server.tcp_address)), (
             f"no ping answer after {case}; see {log}")
 
@@ -188,6 +226,10 @@ def run_fuzz(http_server, max_examples: int, capsys) -> None:
             print(f"\nhttp fuzz: {tally['cases']} cases ({tally['logged in']} logged in), "
                   f"answers: {tally['2xx']} 2xx, {tally['4xx']} 4xx, {tally['5xx']} 5xx")
     assert tally["cases"] >= min(max_examples, 100)
+    assert tally["logged in"] == tally["logins"], "the root user stopped logging in"
+    assert_alive(server, log)
+    assert_http_alive(server.http_url, "the last case")
+    assert_target_intact(server.http_url)
     assert_no_traceback(log)
 
 
