@@ -23,9 +23,11 @@ from apache_iggy import (
     TcpConfig,
 )
 
-from bench.workloads import HTTP, Workload, keys_for
+from bench.workloads import HTTP, TCP, Workload, keys_for
+from sandbox.wire.codec import Writer
 
 SIZE_VARIANTS = 8  # different batches a repetition cycles through (when sizes are mixed)
+CREATE_TOPIC = 302
 
 
 class BenchError(RuntimeError):
@@ -64,19 +66,21 @@ class WorkloadRun:
     stream: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
     topic: str = "t"
     group: str = "bench-group"
+    admin: IggyClient | None = None
     producer: IggyClient | None = None
     pollers: list[IggyClient] = field(default_factory=list)
     first_offset: int = 0  # of this repetition's sends, on partition 0
 
     async def open(self) -> None:
         w = self.workload
-        self.producer = await log_in(self.server, w.transport)
-        if self.server.stores:
-            await self.producer.create_stream(self.stream)
-            await self.producer.create_topic(self.stream, self.topic,
-                                             partitions_count=w.partitions)
+        if self.server.stores:  # made over TCP, whatever transport the workload measures
+            self.admin = await log_in(self.server, TCP)
+            await self.admin.create_stream(self.stream)
+            await self.admin.send_binary_request(
+                CREATE_TOPIC, topic_request(self.stream, self.topic, w.partitions))
             if w.members:
-                await self.producer.create_consumer_group(self.stream, self.topic, self.group)
+                await self.admin.create_consumer_group(self.stream, self.topic, self.group)
+        self.producer = await log_in(self.server, w.transport)
         self.pollers = [await log_in(self.server, w.transport) for _ in range(max(w.members, 1))]
         for member in self.pollers if w.members else []:  # one at a time: a stable split
             await member.join_consumer_group(self.stream, self.topic, self.group)
@@ -87,8 +91,8 @@ class WorkloadRun:
                        for i, partitioning in enumerate(_partitionings(w))]
 
     async def close(self) -> None:
-        if self.server.stores and self.producer is not None:
-            await self.producer.delete_stream(self.stream)
+        if self.admin is not None:
+            await self.admin.delete_stream(self.stream)
 
     async def send(self, part: int, parts: int) -> tuple[int, float]:
         """Send slice ``part`` of ``parts`` of one repetition's batches: (messages, seconds).
@@ -153,6 +157,17 @@ class WorkloadRun:
         if offset is not None and self.server.stores and polled[0].offset() != offset:
             raise BenchError(f"{self.workload.name} on {self.server.name}: a poll from offset "
                              f"{offset} began at {polled[0].offset()}")
+
+
+def topic_request(stream: str, topic: str, partitions: int) -> bytes:
+    """CreateTopic with no options block, so every option takes the server's default.
+
+    The SDK's ``create_topic`` cannot be used here: apache-iggy 0.9.0 always sends the option
+    key ``consumer_offset_durability``, which Iggy's server-0.9.0-edge.5 refuses
+    ("Unsupported option key").
+    """
+    return Writer().u8(2).u8(len(stream)).raw(stream.encode()).u32(partitions).name(
+        topic).bytes()
 
 
 def _span(n: int, part: int, parts: int) -> range:

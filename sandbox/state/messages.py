@@ -71,15 +71,16 @@ class MessagesMixin:
     """Mixed into ``System``."""
 
     def choose_partition(self, topic: Topic, partitioning: PartitioningRef) -> Partition:
-        ids = sorted(topic.partitions)
-        if not ids:
+        if not topic.partitions:
             raise IggyError(Code.NO_PARTITIONS, topic.id, topic.stream_id)
         if partitioning.kind == BALANCED:
+            ids = sorted(topic.partitions)
             partition_id = ids[topic.balanced_counter % len(ids)]
             topic.balanced_counter += 1
         elif partitioning.kind == MESSAGES_KEY:
+            ids = sorted(topic.partitions)
             partition_id = ids[xxhash.xxh32_intdigest(partitioning.value) % len(ids)]
-        else:
+        else:  # what the SDK always sends: it picks balanced and keyed partitions itself
             (partition_id,) = struct.unpack("<I", partitioning.value)
         return self.partition(topic, partition_id)
 

@@ -37,6 +37,7 @@ _CHECKSUM_FIELDS = struct.Struct("<QQQQQI")  # the fields hashed: all but the ch
 # checksum, offset_delta, timestamp_delta, headers_len, payload_len, reserved
 _FRAME = struct.Struct("<Q16xIIIIQ")
 _STAMP = struct.Struct("<QQQ")
+_RESERVED_ZEROS = bytes(BATCH_HEADER_SIZE - 52)  # a batch header's reserved tail
 _WALK_BELOW = 32  # frames: fewer are checked quicker one by one than by column
 _HEAD = struct.Struct("<QQQQ")  # pid, base_offset, base_timestamp, origin_timestamp
 _LENGTHS = struct.Struct("<II")  # a frame's user_headers_length, payload_length (at 32)
@@ -152,7 +153,7 @@ def accept_batch(data: memoryview, count: int) -> tuple[bytearray, bytes]:
     pid, base, base_ts, origin, length, checksum, header_count = read_header(data)
     if header_count != count or length != len(data):
         raise IggyError(Code.INVALID_MESSAGES_SIZE, len(data), length)
-    if any(data[52:BATCH_HEADER_SIZE]):
+    if data[52:BATCH_HEADER_SIZE] != _RESERVED_ZEROS:
         raise IggyError(Code.INVALID_RESERVED_FIELD, 1)
     sums = frame_checksums(data, count)
     expected = batch_checksum((pid, base, base_ts, origin, length), count, sums)
