@@ -138,7 +138,7 @@ class MessagesMixin:
             return Polled(partition.id, log.current_offset, 0, [])
         end = log.end_within(start, end, MAX_POLL_BYTES)
         batches = log.read(start, end - start)
-        self.counters["read_bytes"] += sum(len(b) for b in batches)
+        self.counters["read_bytes"] += sum(map(len, batches))
         last = end - 1
         if consumer.kind == CONSUMER_GROUP:
             partition.polled[key[1]] = max(partition.polled.get(key[1], -1), last)
