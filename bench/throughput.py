@@ -7,10 +7,10 @@ at least five measured ones; within each the servers take turns every few millis
 a rotating order, so that a busy machine slows them alike. Each repetition gives a ratio
 sandbox / null (and sandbox / real) for send and for poll. The table shows each ratio's
 median and its spread (lowest..highest). The sandbox must reach 0.8 of the ceiling
-on every TCP workload and 0.5 over HTTP, send and poll: the script exits 1 and names every
-median below its target.
+on every TCP workload and 0.5 over HTTP, send and poll, and its peak RSS must stay under
+200 MB (the log lives on disk): the script exits 1 and names every figure that misses.
 
-Run: ``python -m bench.throughput [--reps 5] [--only uniform,mixed]
+Run: ``python -m bench.throughput [--reps 7] [--only uniform,mixed]
 [--real 127.0.0.1:8090 --real-http http://127.0.0.1:3000]``.
 """
 
@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MIN_REPS = 5
 DEFAULT_REPS = 7
 RSS_TARGET_MB = 200
-SLICES = 8  # each phase alternates between the servers in slices of some 20 ms, so that
-# whatever else the machine does at that moment weighs on every server alike
+# Each phase alternates between the servers in slices of some 20 ms, so that whatever else
+# the machine does at that moment weighs on every server alike
+SLICES = 8
 PHASES = ("send", "poll")
 
 
