@@ -59,6 +59,21 @@ async def read_json(request: web.Request, kind: Kind) -> Any:
     return decode(await request.read(), kind)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _serde_integer(text: str) -> int | float:
+    number = int(text)
+    return number if -(2**63) <= number <= _U64_MAX else float(number)
+
+
+# json's C scanner, made to read valid JSON exactly as ``Decoder.value`` does: no NaN or
+# Infinity, and integers beyond 64 bits as floats (as serde_json reads them)
+_SCAN = json.JSONDecoder(parse_constant=_no_constant, parse_int=_serde_integer).raw_decode
+UNSCANNED = object()
+
+
 def decode(raw: bytes, kind: Kind) -> Any:
     decoder = Decoder(raw)
     value = kind.read(decoder)
@@ -72,6 +87,7 @@ class Decoder:
     def __init__(self, raw: bytes):
         self.raw = raw
         self.index = 0
+        self._text: str | None = None  # the body as text, for the C scanner
         self.key_start = 0  # where the map key read last begins (its opening quote)
         self.path: list[str | int] = []
 
@@ -140,6 +156,21 @@ class Decoder:
                 self.ident(literal)
                 return result
         raise self.syntax("expected value", peek=True)
+
+    def scan(self) -> Any:
+        """The value that starts here, read by json's C scanner: what ``value`` would
+        return for it, thousands of times faster. ``UNSCANNED`` (nothing read) when the
+        body is not ASCII (the scanner counts characters, not bytes) or the value is not
+        valid JSON: then only ``value`` can say what serde says."""
+        if self._text is None:
+            self._text = self.raw.decode("ascii") if self.raw.isascii() else ""
+        if not self._text:
+            return UNSCANNED
+        try:
+            value, self.index = _SCAN(self._text, self.index)
+        except (ValueError, RecursionError):
+            return UNSCANNED
+        return value
 
     def ident(self, literal: bytes) -> None:
         for expected in literal:
@@ -468,6 +499,18 @@ class Sequence(Kind):
             kind, value = self.scalar(decoder)
             raise self.refuse(decoder, kind, value)
         return list(decoder.items(lambda index: self.item.read(decoder)))
+
+
+class AnyValues(Kind):
+    """``Vec<serde_json::Value>``, read whole by the C scanner (a send's messages: a
+    large body), or value by value when only that finds serde's error."""
+
+    def read(self, decoder: Decoder) -> list:
+        if decoder.peek() == ord("["):
+            values = decoder.scan()
+            if values is not UNSCANNED:
+                return values
+        return Sequence(AnyValue()).read(decoder)
 
 
 @dataclass(frozen=True)

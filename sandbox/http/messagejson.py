@@ -22,11 +22,10 @@ from sandbox.http.batches import Outgoing, read_batch
 from sandbox.http.errors import compact_json
 from sandbox.http.jsonbody import (
     MISSING_JSON_TYPE,
-    AnyValue,
+    AnyValues,
     Base64,
     Decoder,
     JsonRejection,
-    Sequence,
     Struct,
     Variant,
     has_json_content_type,
@@ -86,7 +85,7 @@ def decode_send(raw: bytes) -> tuple[PartitioningRef, list[Outgoing]]:
             raise decoder.data(f"duplicate field `{key}`")
 
     def read_value(key: str) -> Any:
-        reader = PARTITIONING if key == "partitioning" else Sequence(AnyValue())
+        reader = PARTITIONING if key == "partitioning" else AnyValues()
         return reader.read(decoder)
 
     for key, value in decoder.entries(read_value, check_key):
