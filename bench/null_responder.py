@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import struct
 from types import SimpleNamespace
 
@@ -23,9 +22,12 @@ from aiohttp import web
 
 from bench.workloads import Payloads
 from sandbox.commands.system import get_cluster_metadata
+from sandbox.http.app import MAX_REQUEST_BYTES, VIEW
 from sandbox.http.batches import Outgoing, build_batch
+from sandbox.http.errors import json_reply
 from sandbox.http.jsonshapes import identity_json
 from sandbox.http.messagejson import polled_text
+from sandbox.http.messages import DURABILITY
 from sandbox.state.messages import Polled
 from sandbox.state.model import Partition, Topic, now_micros
 from sandbox.storage.offsets import OffsetFiles
@@ -129,27 +131,29 @@ class NullResponder:
 
     # ------------------------------------------------------------------------ HTTP
     def http_app(self) -> web.Application:
-        login = json.dumps(identity_json(0, "null-responder", now_micros() + 3600 * 10**6))
-        confirmed = json.dumps({"confirmations": [
-            {"stream_id": 0, "topic_id": 0, "partition_id": 0, "base_offset": 0}]})
+        login = json_reply(identity_json(0, "null-responder", now_micros() + 3600 * 10**6)).body
+        confirmed = json_reply({"confirmations": [
+            {"stream_id": 0, "topic_id": 0, "partition_id": 0, "base_offset": 0}]}).body
+        sent_headers = {**VIEW, DURABILITY: "replicated-memory"}
 
         async def ping(request: web.Request) -> web.Response:
             return web.Response(text="pong")
 
         async def log_in(request: web.Request) -> web.Response:
             await request.read()
-            return web.Response(text=login, content_type="application/json")
+            return web.Response(body=login, content_type="application/json", headers=VIEW)
 
         async def send(request: web.Request) -> web.Response:
             await request.read()
-            return web.Response(text=confirmed, status=201, content_type="application/json")
+            return web.Response(body=confirmed, status=201, content_type="application/json",
+                                headers=sent_headers)
 
         async def poll(request: web.Request) -> web.Response:
             query = request.query
             body = self.poll_json(int(query.get("partition_id", 0)), int(query.get("count", 10)))
-            return web.Response(body=body, content_type="application/json")
+            return web.Response(body=body, content_type="application/json", headers=VIEW)
 
-        app = web.Application(client_max_size=70 * 1024 * 1024)
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.add_routes([web.get("/ping", ping), web.post("/users/login", log_in),
                         web.post(MESSAGES, send), web.get(MESSAGES, poll)])
         return app
