@@ -1,14 +1,18 @@
-"""The C-scanned read of a JSON array (a send's messages) agrees with the serde-style reader
-on every text: the same values, the same end position, the same refusal."""
+"""The shortcuts of the serde-style JSON reader agree with its slow paths on every text: the
+C-scanned read of an array (a send's messages) and the read of a string without escapes
+give the same values, the same end position, the same refusal."""
 
 from __future__ import annotations
 
 import json
+import re
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sandbox.http import jsonbody
 from sandbox.http.jsonbody import AnyValue, AnyValues, Decoder, JsonRejection, Sequence
 
 
@@ -59,3 +63,23 @@ def test_any_text_reads_alike(values, ascii_only, edits):
         text = (text[:at] + piece + text[at:] if action == 0 else
                 text[:at] + piece + text[at + 1:] if action == 1 else text[:at] + text[at + 1:])
     assert_same(text.encode())
+
+
+def string_outcome(raw: bytes) -> tuple:
+    decoder = Decoder(raw)
+    try:
+        return "read", decoder.string(), decoder.index
+    except JsonRejection as refusal:
+        return "refused", refusal.status, refusal.text
+
+
+@settings(max_examples=400, deadline=None)
+@given(body=st.lists(st.sampled_from([b"a", b"\xc3\xa9", b"\xed\xa0\x80", b"\xff", b"\\", b"\\n",
+                                      b"\\u00e9", b"\\x", b"\x01", b"\n", b'"', b" "]),
+                     max_size=12).map(b"".join))
+def test_a_plain_string_is_read_as_the_byte_by_byte_walk_reads_it(body):
+    raw = b'"' + body
+    walk_everywhere = re.compile(b"")  # matches at once: every string takes the walk
+    with patch.object(jsonbody, "_ESCAPE_OR_CONTROL", walk_everywhere):
+        walked = string_outcome(raw)
+    assert string_outcome(raw) == walked

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ SYNTAX_PREFIX = "Failed to parse the request body as JSON: "
 DATA_PREFIX = "Failed to deserialize the JSON body into the target type: "
 _WHITESPACE = b" \t\n\r"
 _U32_MAX, _U64_MAX = 2**32 - 1, 2**64 - 1
+_ESCAPE_OR_CONTROL = re.compile(rb"[\x00-\x1f\\]")
 
 
 class JsonRejection(Exception):
@@ -182,6 +184,19 @@ class Decoder:
 
     def string(self) -> str:
         start = self.index
+        close = self.raw.find(b'"', start + 1)
+        try:
+            if close > 0 and not _ESCAPE_OR_CONTROL.search(self.raw, start + 1, close):
+                # plain text up to the quote: what json.loads makes of it, without its setup
+                self.index = close + 1
+                return self.raw[start + 1:close].decode("utf-8", "surrogatepass")
+            self._walk_string()
+            return json.loads(self.raw[start:self.index])
+        except (ValueError, UnicodeDecodeError):
+            raise self.syntax("invalid unicode code point") from None
+
+    def _walk_string(self) -> None:
+        """Step past a string byte by byte, refusing what serde_json refuses where it does."""
         self.index += 1
         while True:
             if self.index >= len(self.raw):
@@ -200,10 +215,6 @@ class Decoder:
             elif byte < 0x20:
                 raise self.syntax("control character (\\u0000-\\u001F) found while parsing "
                                   "a string")
-        try:
-            return json.loads(self.raw[start:self.index])
-        except (ValueError, UnicodeDecodeError):
-            raise self.syntax("invalid unicode code point") from None
 
     def number(self) -> tuple[str, int | float]:
         start = self.index
