@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import struct
 
-from sandbox.commands.registry import Context, command
-from sandbox.errors import Code, IggyError
-from sandbox.wire.codec import Reader
+from sandbox.commands.registry import Context, command, partition_request_head
+from sandbox.errors import IggyError
+from sandbox.wire.codec import UNDECODABLE, Reader
 
 POLL_MESSAGES = 100
 _CONFIRMATION = struct.Struct("<IIIIQ")
@@ -16,13 +16,14 @@ _POLL_HEAD = struct.Struct("<IQI")
 
 @command(101, "send messages", operation=160)
 def send_messages(ctx: Context, body: Reader) -> bytes:
-    metadata_length = body.u32()
-    start = body.pos
-    stream, topic = body.identifier(), body.identifier()
-    partitioning = body.partitioning()
-    count = body.u32()
-    if body.pos - start != metadata_length:
-        raise IggyError(Code.INVALID_FORMAT)
+    with partition_request_head():
+        metadata_length = body.u32()
+        start = body.pos
+        stream, topic = body.identifier(), body.identifier()
+        partitioning = body.partitioning()
+        count = body.u32()
+        if body.pos - start != metadata_length:
+            raise IggyError(UNDECODABLE)
     stream_id, topic_id, partition_id, base_offset = ctx.system.send_messages(
         ctx.user, stream, topic, partitioning, body.rest(), count)
     return _CONFIRMATION.pack(1, stream_id, topic_id, partition_id, base_offset)

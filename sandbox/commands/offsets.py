@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from sandbox.commands.registry import Context, command
+from sandbox.commands.registry import Context, command, partition_request_head
 from sandbox.wire.codec import Reader
 
 _OFFSET_REPLY = struct.Struct("<IQQ")
@@ -22,13 +22,18 @@ def get_consumer_offset(ctx: Context, body: Reader) -> bytes:
 
 @command(121, "store consumer offset", operation=161)
 def store_consumer_offset(ctx: Context, body: Reader) -> bytes:
-    target = _target(body)
-    offset = body.u64()
+    with partition_request_head():
+        target = _target(body)
+        offset = body.u64()
+        body.ack_level()
     ctx.system.store_consumer_offset(ctx.session, ctx.user, *target, offset)
     return b""
 
 
 @command(122, "delete consumer offset", operation=162)
 def delete_consumer_offset(ctx: Context, body: Reader) -> bytes:
-    ctx.system.delete_consumer_offset(ctx.session, ctx.user, *_target(body))
+    with partition_request_head():
+        target = _target(body)
+        body.ack_level()
+    ctx.system.delete_consumer_offset(ctx.session, ctx.user, *target)
     return b""

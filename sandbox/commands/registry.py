@@ -9,12 +9,14 @@ where the code goes on the wire.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sandbox.errors import Code, IggyError
 from sandbox.state.model import Session, User
 from sandbox.state.system import System
-from sandbox.wire.codec import Reader
+from sandbox.wire.codec import UNDECODABLE, Reader
 
 Handler = Callable[["Context", Reader], "bytes | Awaitable[bytes]"]
 
@@ -57,6 +59,19 @@ def command(code: int, name: str, *, operation: int | None = None,
         return handler
 
     return register
+
+
+@contextmanager
+def partition_request_head() -> Iterator[None]:
+    """Decode the head of a send or an offset write. Iggy routes these to their partition
+    before anything else, and answers a head that does not decode as it answers a target
+    that does not resolve: ResourceNotFound (20), not InvalidCommand."""
+    try:
+        yield
+    except IggyError as error:
+        if error.code == UNDECODABLE:
+            raise IggyError(Code.RESOURCE_NOT_FOUND, "") from None
+        raise
 
 
 def load_all() -> dict[int, Command]:

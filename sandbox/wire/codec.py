@@ -24,6 +24,7 @@ UNDECODABLE = Code.INVALID_COMMAND
 
 CONSUMER_SINGLE = 1
 CONSUMER_GROUP = 2
+ACK_LEVELS = (0, 1)  # an offset write's last byte: NoAck, Quorum
 
 # Polling strategy kinds
 OFFSET, TIMESTAMP, FIRST, LAST, NEXT = 1, 2, 3, 4, 5
@@ -154,6 +155,14 @@ class Reader:
         has = self.u8()
         value = self.u32()
         return value if has else None
+
+    def ack_level(self) -> int:
+        """The byte that ends an offset write: 0 (leader only) or 1 (quorum); a single
+        node treats both alike, but anything else, or no byte, does not decode."""
+        level = self.u8()
+        if level not in ACK_LEVELS:
+            raise IggyError(UNDECODABLE)
+        return level
 
     def strategy(self) -> Strategy:
         kind = self.u8()

@@ -16,9 +16,14 @@ from tests.wire_session import identifier, name
 CREATE_TOPIC = 302
 GET_PERSONAL_ACCESS_TOKENS, CREATE_PERSONAL_ACCESS_TOKEN, DELETE_PERSONAL_ACCESS_TOKEN = 41, 42, 43
 GET_CONSUMER_OFFSET, STORE_CONSUMER_OFFSET, DELETE_CONSUMER_OFFSET = 120, 121, 122
+DELETE_SEGMENTS = 503
+SEND_MESSAGES = 101
+# A send whose head (stream, topic, partitioning) is three bytes that are none of these
+UNDECODABLE_SEND_HEAD = struct.pack("<I", 3) + b"\x09\x09\x09"
 SINGLE, GROUP = 1, 2  # consumer kinds
 _STRING, _UINT64 = 2, 12  # TLV kinds
 _ACK_QUORUM = 1  # the acknowledgement byte the SDK sends with offset writes
+ACK_LEADER_ONLY, ACK_UNKNOWN = b"\x00", b"\x02"  # the other level, and no level at all
 _OFFSET_REPLY = struct.Struct("<IQQ")
 
 
@@ -37,12 +42,17 @@ def offset_target(kind: int, consumer: int | str, stream: int | str, topic: int 
     return head + struct.pack("<BI", partition is not None, partition or 0)
 
 
-def store_offset(offset: int) -> bytes:
-    return struct.pack("<QB", offset, _ACK_QUORUM)
+def store_offset(offset: int, ack: bytes = bytes([_ACK_QUORUM])) -> bytes:
+    """The offset and the acknowledgement byte (``ack=b""`` leaves it out)."""
+    return struct.pack("<Q", offset) + ack
 
 
-def delete_offset() -> bytes:
-    return bytes([_ACK_QUORUM])
+def delete_offset(ack: bytes = bytes([_ACK_QUORUM])) -> bytes:
+    return ack
+
+
+def delete_segments(stream: int | str, topic: int | str, partition: int, count: int) -> bytes:
+    return identifier(stream) + identifier(topic) + struct.pack("<II", partition, count)
 
 
 def offset_reply(reply: bytes) -> dict[str, int] | None:

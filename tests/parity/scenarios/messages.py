@@ -47,6 +47,8 @@ async def messages_over_tcp(s: Session) -> None:
                 _messages(0, 1))
     await s.sdk("send to a missing stream", client.send_messages, "parity-missing", TOPIC, 0,
                 _messages(0, 1))
+    await s.sdk_raw("send a batch whose head does not decode", client, commands.SEND_MESSAGES,
+                    commands.UNDECODABLE_SEND_HEAD)
     await s.sdk("send no messages", client.send_messages, STREAM, TOPIC, 0, [])
 
     reader = Consumer.Single("parity-reader")

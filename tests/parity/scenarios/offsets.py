@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apache_iggy import Consumer, PollingStrategy, SendMessage
+from apache_iggy import Consumer, IggyClient, PollingStrategy, SendMessage
 
 from tests.parity.exchange import Session
 from tests.parity.scenarios import commands, scenario
@@ -21,9 +21,9 @@ async def offsets_over_tcp(s: Session) -> None:
 
     async def offset(step: str, command: int, tail: bytes = b"", *, consumer: int | str =
                      "parity-reader", kind: int = commands.SINGLE, partition: int | None = 0,
-                     topic: str = TOPIC) -> None:
+                     topic: str = TOPIC, by: IggyClient = client) -> None:
         decode = commands.offset_reply if command == commands.GET_CONSUMER_OFFSET else None
-        await s.sdk_raw(step, client, command, commands.offset_target(
+        await s.sdk_raw(step, by, command, commands.offset_target(
             kind, consumer, STREAM, topic, partition) + tail, decode)
 
     get, store, delete = (commands.GET_CONSUMER_OFFSET, commands.STORE_CONSUMER_OFFSET,
@@ -50,6 +50,30 @@ async def offsets_over_tcp(s: Session) -> None:
     await offset("store the group's offset", store, commands.store_offset(3),
                  consumer="parity-group", kind=commands.GROUP)
     await offset("read the group's offset", get, consumer="parity-group", kind=commands.GROUP)
+    # Only a member may write a group's offset; anyone allowed to poll may read it.
+    member = await s.connect()
+    await s.sdk("a second client joins the group", member.join_consumer_group, STREAM, TOPIC,
+                "parity-group")
+    group = {"consumer": "parity-group", "kind": commands.GROUP}
+    await offset("the member stores the group's offset", store, commands.store_offset(3),
+                 by=member, **group)
+    await offset("a non-member reads the member's offset", get, **group)
+    await offset("a non-member deletes the group's offset", delete, commands.delete_offset(),
+                 **group)
+    await offset("the member deletes the group's offset", delete, commands.delete_offset(),
+                 by=member, **group)
+    await s.sdk("the member leaves", member.leave_consumer_group, STREAM, TOPIC,
+                "parity-group")
+    # The acknowledgement byte that ends an offset write: 1 (what the SDK sends), 0, no other
+    await offset("store without the acknowledgement byte", store,
+                 commands.store_offset(1, ack=b""))
+    await offset("store with an unknown acknowledgement", store,
+                 commands.store_offset(1, ack=commands.ACK_UNKNOWN))
+    await offset("store acknowledged by the leader only", store,
+                 commands.store_offset(1, ack=commands.ACK_LEADER_ONLY))
+    await offset("read the offset stored without a quorum", get)
+    await offset("delete without the acknowledgement byte", delete,
+                 commands.delete_offset(ack=b""))
     await offset("delete the offset", delete, commands.delete_offset())
     await offset("read the deleted offset", get)
     await offset("delete it again", delete, commands.delete_offset())
