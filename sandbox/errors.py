@@ -57,7 +57,6 @@ class Code(IntEnum):
     CONSUMER_OFFSET_NOT_FOUND = 3021
     INVALID_SEGMENT_SIZE = 4002
     CANNOT_SAVE_MESSAGES_TO_SEGMENT = 4006
-    INVALID_SEGMENTS_COUNT = 4030
     INVALID_MESSAGES_COUNT = 4009
     TOO_BIG_USER_HEADERS = 4017
     TOO_BIG_MESSAGE_PAYLOAD = 4022
@@ -130,7 +129,6 @@ _MESSAGES: dict[Code, str] = {
     Code.CONSUMER_OFFSET_NOT_FOUND: "Consumer offset for consumer with ID: {0} was not found.",
     Code.INVALID_SEGMENT_SIZE: "Segment size is invalid",
     Code.CANNOT_SAVE_MESSAGES_TO_SEGMENT: "Cannot save messages to segment.",
-    Code.INVALID_SEGMENTS_COUNT: "Incorrect Segments Count size: {0}",
     Code.INVALID_MESSAGES_COUNT: "Invalid messages count",
     Code.TOO_BIG_USER_HEADERS: "Too big headers payload",
     Code.TOO_BIG_MESSAGE_PAYLOAD: "Too big message payload",

@@ -17,8 +17,8 @@ from tests.wire_client import HEADER_SIZE, Reply, open_connection, read_reply, r
 OP_REGISTER = 1
 COMMAND_EVICTION = 13
 PROTOCOL_VERSION = 0x2C00  # 0.11.0, what the 0.9.0 SDK sends
-# Writes whose replies start with a result section (reference §1.7)
-RESULT_FRAMED = frozenset(range(128, 150)) | {161, 162}
+# Writes whose replies start with a result section (reference §1.7); not DeleteSegments
+RESULT_FRAMED = (frozenset(range(128, 150)) - {138}) | {161, 162}
 
 
 def name(raw: bytes | str) -> bytes:

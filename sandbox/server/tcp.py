@@ -34,7 +34,9 @@ from sandbox.wire.codec import Reader
 
 log = logging.getLogger("sandbox.tcp")
 
-RESULT_FRAMED = frozenset(range(128, 150)) | {161, 162}
+# Writes whose replies lead with a result section: metadata writes and offset writes.
+# DeleteSegments (138) is neither: like a send, its error is in the header's status.
+RESULT_FRAMED = (frozenset(range(128, 150)) - {138}) | {161, 162}
 LEGACY_LOGIN_CODES = frozenset({38, 44})
 STALE_AFTER = 36.0  # seconds without a request before a group member is evicted
 MAX_CONNECTIONS_PER_HOST = 1000  # a classroom on one machine: 100 learners with 10 clients

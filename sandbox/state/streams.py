@@ -257,12 +257,11 @@ class StreamsMixin:
                         partition_id: int, count: int) -> None:
         """Drop up to ``count`` of a partition's oldest sealed segments, by retention's
         rules: never the active segment, never past the consumer barrier. What the barrier
-        holds back goes later, once the consumers have moved on (the cleaner checks)."""
+        holds back goes later, once the consumers have moved on (the cleaner checks).
+        Asking for none, like asking when none is sealed, deletes nothing and succeeds."""
         stream, topic = self.resolve(stream_ident, topic_ident)
         perm.manage_topic(user, stream.id, topic.id)
         partition = self.partition(topic, partition_id)
-        if count == 0:
-            raise IggyError(Code.INVALID_SEGMENTS_COUNT, count)
         retirable = partition.log.retirable()[:count]
         if retirable:
             partition.delete_watermark = max(partition.delete_watermark,

@@ -70,6 +70,11 @@ async def topics_over_tcp(s: Session) -> None:
     await s.sdk("add partitions to a missing topic", client.create_partitions,
                 "parity-topics", "missing", 1)
     await s.sdk("purge a topic", client.purge_topic, "parity-topics", "orders")
+    for step, partition, count in (("delete segments of a missing partition", 9, 1),
+                                   ("delete segments when none is sealed", 0, 1),
+                                   ("delete no segments", 0, 0)):
+        await s.sdk_raw(step, client, commands.DELETE_SEGMENTS,
+                        commands.delete_segments("parity-topics", "orders", partition, count))
     await s.sdk("delete a topic", client.delete_topic, "parity-topics", "texts")
     await s.sdk("delete it again", client.delete_topic, "parity-topics", "texts")
     await create("a new topic takes the lowest free id", "parity-topics", "reused", 1)
@@ -131,6 +136,12 @@ async def topics_over_http(s: Session) -> None:
                  f"{base}/orders/partitions", token=token)
     await s.http("get the topic after partition changes", "GET", f"{base}/orders", token=token)
     await s.http("purge a topic", "DELETE", f"{base}/orders/purge", token=token)
+    for step, path in (("delete segments when none is sealed", "orders/partitions/0"),
+                       ("delete segments of a missing partition", "orders/partitions/9"),
+                       ("delete segments of a missing topic", "missing/partitions/0")):
+        await s.http(step, "DELETE", f"{base}/{path}?segments_count=1", token=token)
+    await s.http("delete no segments", "DELETE", f"{base}/orders/partitions/0?segments_count=0",
+                 token=token)
     await s.http("delete a topic", "DELETE", f"{base}/bounded-2", token=token)
     await s.http("delete a missing topic", "DELETE", f"{base}/bounded-2", token=token)
     await s.http("describe the topic options", "GET", "/options/topic", token=token)
