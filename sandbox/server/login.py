@@ -11,7 +11,7 @@ import secrets
 import struct
 
 from sandbox import IGGY_VERSION
-from sandbox.errors import IggyError
+from sandbox.errors import Code, IggyError
 from sandbox.state.model import Session, User
 from sandbox.state.system import System
 from sandbox.wire import framing
@@ -76,8 +76,9 @@ async def _authenticate(system: System, rest: bytes) -> tuple[User | None, int]:
     if token is not None:
         try:
             return system.authenticate_token(token), 0
-        except IggyError:
-            return None, framing.EVICT_INVALID_TOKEN
+        except IggyError as error:
+            inactive = error.code == Code.USER_INACTIVE
+            return None, framing.EVICT_USER_INACTIVE if inactive else framing.EVICT_INVALID_TOKEN
     if credentials is None:
         return None, framing.EVICT_MALFORMED_LOGIN
     return None, framing.EVICT_INVALID_CREDENTIALS

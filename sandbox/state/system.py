@@ -135,10 +135,14 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
                 "http": int(self.http_address.rpartition(":")[2] or 0), "websocket": 0}
 
     def caller(self, session: Session) -> User:
-        """The logged-in user of a session; a deleted user's session is no longer valid."""
-        user = self.users.get(session.user_id) if session.user_id is not None else None
-        if user is None or not user.active:
+        """The logged-in user of a session. As on Iggy, a user's status is checked at login
+        only: a session (or an HTTP token) opened before the user was deactivated keeps
+        working, while a deleted user's may no longer do anything (Unauthorized)."""
+        if session.user_id is None:
             raise IggyError(Code.UNAUTHENTICATED)
+        user = self.users.get(session.user_id)
+        if user is None:
+            raise IggyError(Code.UNAUTHORIZED)
         return user
 
     # ------------------------------------------------------------------ retention

@@ -77,10 +77,11 @@ class UsersMixin:
         user = self.find_user(username)
         stored = user.password_hash if user else _dummy_hash()
         matches = await password_matches(stored, password)
-        if user is None or not matches or self.users.get(user.id) is not user:
+        # An inactive account answers exactly as a wrong password does (Iggy's rule: a
+        # login must not tell which accounts exist but are disabled).
+        if (user is None or not matches or self.users.get(user.id) is not user
+                or not user.active):
             raise IggyError(Code.INVALID_CREDENTIALS)
-        if not user.active:
-            raise IggyError(Code.USER_INACTIVE)
         return user
 
     def authenticate_token(self, token: str) -> User:
@@ -90,8 +91,10 @@ class UsersMixin:
                 if pat.expiry_at is not None and pat.expiry_at <= now_micros():
                     raise IggyError(Code.PERSONAL_ACCESS_TOKEN_EXPIRED, pat.name, pat.user_id)
                 user = self.users.get(pat.user_id)
-                if user is None or not user.active:
+                if user is None:
                     break
+                if not user.active:
+                    raise IggyError(Code.USER_INACTIVE)
                 return user
         raise IggyError(Code.INVALID_PERSONAL_ACCESS_TOKEN)
 

@@ -91,6 +91,14 @@ class Session:
         self._clients.append(client)
         return client
 
+    def token_client(self, token: str) -> IggyClient:
+        """A client that logs in with a personal access token when it connects; not yet
+        connected, so a scenario records the connect as a step of its own."""
+        return IggyClient(TcpConfig(
+            server_address=self.target.tcp_address,
+            auto_login=AutoLogin.personal_access_token(token),
+            reconnection=TcpReconnectionConfig(max_retries=1, interval=timedelta(seconds=1))))
+
     async def sdk(self, step: str, call: Callable[..., Awaitable[Any]], *args: Any,
                   vary: tuple[str, ...] = (), **kwargs: Any) -> Any:
         """Run ``call(*args, **kwargs)`` (an SDK method) and record what came back.

@@ -4,9 +4,6 @@ a personal token, use it as a bearer token and to log in, over HTTP and TCP."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
-
-from apache_iggy import AutoLogin, IggyClient, TcpConfig, TcpReconnectionConfig
 
 from tests.parity.exchange import CLIENT_TIMEOUT, Session, token_of
 from tests.parity.scenarios import commands, scenario
@@ -89,10 +86,7 @@ async def personal_access_tokens_over_tcp(s: Session) -> None:
                     commands.tokens_reply)
     if reply:
         personal = commands.token_reply(reply)["token"]
-        with_token = IggyClient(TcpConfig(
-            server_address=s.target.tcp_address,
-            auto_login=AutoLogin.personal_access_token(personal),
-            reconnection=TcpReconnectionConfig(max_retries=1, interval=timedelta(seconds=1))))
+        with_token = s.token_client(personal)
         await s.sdk("connect and log in with the personal token", with_token.connect)
         await s.sdk("the token's user lists streams", with_token.get_streams)
         await asyncio.wait_for(with_token.logout_user(), CLIENT_TIMEOUT)

@@ -79,10 +79,19 @@ async def users_and_permissions_over_tcp(s: Session) -> None:
     await s.sdk("revoke every permission", root.update_permissions, "parity-nobody", None)
     await s.sdk("sending is refused again", nobody.send_messages, STREAM, TOPIC, 0,
                 [SendMessage("revoked", id=4)])
+    created = await s.sdk_raw("a user without permissions creates a personal token", nobody,
+                              commands.CREATE_PERSONAL_ACCESS_TOKEN,
+                              commands.create_token("parity-nobody-pat", 0), commands.created)
     await s.sdk("rename a user", root.update_user, "parity-nobody", "parity-renamed")
     await s.sdk("deactivate a user", root.update_user, "parity-renamed",
                 status=UserStatus.Inactive)
     await s.sdk("get the renamed, inactive user", root.get_user, "parity-renamed")
+    # A user's status is checked when it logs in, not on every request
+    await s.sdk("the deactivated user's open client reads itself", nobody.get_user,
+                "parity-renamed")
+    if created:
+        await _log_in_with_token(s, "log in with the deactivated user's personal token",
+                                 commands.token_reply(created)["token"])
     await s.sdk("change a password with the wrong current one", root.change_password,
                 "parity-reader", "wrong-1", "reader-pass-2")
     await s.sdk("change a password", root.change_password, "parity-reader", "reader-pass-1",
@@ -95,9 +104,15 @@ async def users_and_permissions_over_tcp(s: Session) -> None:
     await s.sdk("root's permissions cannot change", root.update_permissions, 0, None)
     for name in ("parity-reader", "parity-renamed", "parity-inactive"):
         await s.sdk(f"delete {name}", root.delete_user, name)
+    await s.sdk("a deleted user's open client lists streams", nobody.get_streams)
     await s.sdk("delete a missing user", root.delete_user, "parity-reader")
     await s.sdk("only root is left", root.get_users)
     await s.sdk("delete the stream", root.delete_stream, STREAM)
+
+
+async def _log_in_with_token(s: Session, step: str, token: str) -> None:
+    """Connect a new client that logs in with ``token``; the connect is the step."""
+    await s.sdk(step, s.token_client(token).connect)
 
 
 @scenario
@@ -119,6 +134,13 @@ async def users_over_http(s: Session) -> None:
         token=token)
     await s.http("create a user with a bad status", "POST", "/users", json_body={
         "username": "parity-bad", "password": "http-pass-1", "status": "sleepy"}, token=token)
+    await s.http("create an inactive user", "POST", "/users", json_body={
+        "username": "parity-http-inactive", "password": "http-pass-1", "status": "inactive"},
+        token=token)
+    await s.http("log in as the inactive user", "POST", "/users/login", json_body={
+        "username": "parity-http-inactive", "password": "http-pass-1"})
+    await s.http("delete the inactive user", "DELETE", "/users/parity-http-inactive",
+                 token=token)
     user = await s.http_login("log in as the new user", "parity-http-user", "http-pass-1")
     await s.http("log in with a wrong password", "POST", "/users/login", json_body={
         "username": "parity-http-user", "password": "wrong-1"})
@@ -131,8 +153,23 @@ async def users_over_http(s: Session) -> None:
     await s.http("the new user may not create users", "POST", "/users", json_body={
         "username": "parity-sneaky", "password": "sneaky-pass-1", "status": "active"},
         token=user)
+    created = await s.http("the new user creates a personal token", "POST",
+                           "/personal-access-tokens",
+                           json_body={"name": "parity-http-pat", "expiry": 0}, token=user)
+    personal = created.body.get("token") if isinstance(created.body, dict) else None
     await s.http("update the user", "PUT", "/users/parity-http-user", json_body={
         "username": "parity-http-user-2", "status": "active"}, token=token)
+    # A user's status is checked when it logs in: a token it already holds keeps working
+    await s.http("deactivate the user", "PUT", "/users/parity-http-user-2",
+                 json_body={"status": "inactive"}, token=token)
+    await s.http("the deactivated user's token reads itself as me", "GET", "/users/me",
+                 token=user)
+    await s.http("log in with the deactivated user's personal token", "POST",
+                 "/personal-access-tokens/login", json_body={"token": personal})
+    await s.http("the deactivated user's personal token as a bearer token", "GET",
+                 "/users/me", token=personal)
+    await s.http("reactivate the user", "PUT", "/users/parity-http-user-2",
+                 json_body={"status": "active"}, token=token)
     await s.http("set permissions", "PUT", "/users/parity-http-user-2/permissions",
                  json_body={"permissions": None}, token=token)
     await s.http("get the updated user", "GET", "/users/parity-http-user-2", token=token)
@@ -142,5 +179,6 @@ async def users_over_http(s: Session) -> None:
     await s.http("log in with the new password", "POST", "/users/login", json_body={
         "username": "parity-http-user-2", "password": "http-pass-2"})
     await s.http("delete the user", "DELETE", "/users/parity-http-user-2", token=token)
+    await s.http("a deleted user's token reads itself as me", "GET", "/users/me", token=user)
     await s.http("delete a missing user", "DELETE", "/users/parity-http-user-2", token=token)
     await s.http("get a missing user", "GET", "/users/parity-http-user-2", token=token)
