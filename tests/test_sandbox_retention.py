@@ -184,6 +184,29 @@ def test_a_cap_that_divides_below_the_floor_is_raised_to_it(caplog):
     assert "below what retention can enforce" in caplog.text
 
 
+def test_a_cap_below_the_floor_is_reported_when_it_is_set(caplog):
+    """As Iggy does: when a topic is created or updated with it, and when added partitions
+    push each one's share below the floor; never for a cap it can enforce."""
+    system = make_system(max_message_size=MIB)  # floor: 2 MiB a partition
+    root = system.users[ROOT_USER_ID]
+
+    def reports() -> int:
+        return caplog.text.count("below what retention can enforce")
+
+    make_topic(system, "shared", partitions=2, max_topic_size=4 * MIB)  # 2 MiB each
+    assert reports() == 0
+    system.create_partitions(root, STREAM, "shared", 1)  # 4/3 MiB each
+    assert reports() == 1
+    make_topic(system, "small", max_topic_size=MIB)
+    assert reports() == 2
+    system.update_topic(root, STREAM, "small", "small",
+                        {"max_topic_size": (UINT64, struct.pack("<Q", MIB + 1))})
+    assert reports() == 3
+    system.update_topic(root, STREAM, "small", "small",
+                        {"max_topic_size": (UINT64, struct.pack("<Q", 2 * MIB))})
+    assert reports() == 3
+
+
 # --- passes ---------------------------------------------------------------------------------
 
 

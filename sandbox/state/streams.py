@@ -175,6 +175,7 @@ class StreamsMixin:
         stream.topics[topic.id] = topic
         self._add_partitions(topic, partitions_count)
         self.save()
+        self.disclose_unenforceable_cap(topic)
         return topic
 
     def update_topic(self, user: User, stream_ident: Identifier, topic_ident: Identifier,
@@ -190,6 +191,8 @@ class StreamsMixin:
         # An update patches: the client's bytes are stored as sent, absent keys stay
         apply_topic_settings(topic, settings, options)
         self.save()
+        if "max_topic_size" in settings:
+            self.disclose_unenforceable_cap(topic)
 
     def delete_topic(self, user: User, stream_ident: Identifier,
                      topic_ident: Identifier) -> None:
@@ -236,6 +239,7 @@ class StreamsMixin:
             raise IggyError(Code.PARTITION_ID_SPACE_EXHAUSTED)
         self._add_partitions(topic, count)
         self.save()
+        self.disclose_unenforceable_cap(topic)
         self.rebalance_all(topic)
 
     def delete_partitions(self, user: User, stream_ident: Identifier,

@@ -171,19 +171,32 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
             log.info("cleaner deleted %d sealed segment(s)", deleted)
         return deleted
 
+    def disclose_unenforceable_cap(self, topic: Topic) -> None:
+        """Say so when a topic's cap is set below what retention can enforce, as Iggy does
+        when the cap is set (a topic created or updated, partitions added)."""
+        max_bytes = retention.partition_budget(topic, self.max_message_size)
+        if self._cap_is_floored(topic, max_bytes):
+            self._warn_floored_cap(topic, max_bytes)
+
     def _disclose_floor(self, topic: Topic, max_bytes: int | None) -> None:
-        """Say once per topic when its cap is below what retention enforces."""
+        """Say it again once per topic when the cleaner first enforces the floor."""
         key = (topic.stream_id, topic.id, topic.created_at)
-        if max_bytes is None or key in self._reported_floors:
-            return
-        share = topic.max_topic_size // max(len(topic.partitions), 1)
-        if max_bytes > share:
+        if key not in self._reported_floors and self._cap_is_floored(topic, max_bytes):
             self._reported_floors.add(key)
-            log.warning("topic %d of stream %d: max_topic_size %d over %d partition(s) is "
-                        "below what retention can enforce; each partition keeps up to %d "
-                        "bytes of sealed segments (segment size + max message size)",
-                        topic.id, topic.stream_id, topic.max_topic_size,
-                        len(topic.partitions), max_bytes)
+            self._warn_floored_cap(topic, max_bytes)
+
+    @staticmethod
+    def _cap_is_floored(topic: Topic, max_bytes: int | None) -> bool:
+        return (max_bytes is not None and bool(topic.partitions)
+                and max_bytes > topic.max_topic_size // len(topic.partitions))
+
+    @staticmethod
+    def _warn_floored_cap(topic: Topic, max_bytes: int) -> None:
+        log.warning("topic %d of stream %d: max_topic_size %d over %d partition(s) is "
+                    "below what retention can enforce; each partition keeps up to %d "
+                    "bytes of sealed segments (segment size + max message size)",
+                    topic.id, topic.stream_id, topic.max_topic_size,
+                    len(topic.partitions), max_bytes)
 
     # ------------------------------------------------------------------ stats
     def stats(self) -> dict:
