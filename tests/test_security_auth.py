@@ -8,6 +8,7 @@ get an Eviction frame with reason 1 (NoSession), as Iggy 0.9 answers (reference 
 
 from __future__ import annotations
 
+import base64
 import struct
 import time
 
@@ -147,6 +148,15 @@ def token_login_reason(address: str, token: str) -> int | None:
     with open_connection(address) as sock:
         reason, _ = exchange(sock, body=body, operation=OP_REGISTER)
     return reason
+
+
+def test_a_personal_access_token_is_made_as_iggy_makes_them(fresh_sandbox):
+    """50 random bytes in standard Base64: 68 characters, none alike."""
+    tokens = [create_token(fresh_sandbox.tcp_address, f"shape-{n}", expiry_us=0)
+              for n in range(2)]
+    assert [len(token) for token in tokens] == [68, 68]
+    assert [len(base64.b64decode(token, validate=True)) for token in tokens] == [50, 50]
+    assert tokens[0] != tokens[1]
 
 
 def test_expired_personal_access_token_is_refused_over_tcp(fresh_sandbox):

@@ -1,13 +1,15 @@
 """Users, personal access tokens and authentication.
 
 Passwords and tokens are stored only as hashes: argon2id for passwords (argon2-cffi),
-SHA-256 for tokens (they are long random strings, as Iggy's are). Hashing runs in a worker
-thread so a login never stalls other clients.
+SHA-256 for tokens (they are long random strings, as Iggy's are; Iggy keeps a BLAKE3 hash,
+which would need a dependency for the same purpose, and neither hash is ever shown).
+Hashing runs in a worker thread so a login never stalls other clients.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import secrets
@@ -23,6 +25,7 @@ from sandbox.wire.codec import Identifier
 
 ROOT_USER_ID = 0
 MAX_TOKENS_PER_USER = 100
+PERSONAL_TOKEN_BYTES = 50  # random bytes in a personal access token, as Iggy's
 U64_MAX = 2**64 - 1
 # OWASP's argon2id minimum: about 10 ms a hash on a laptop core
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
@@ -40,6 +43,11 @@ async def password_matches(password_hash: str, password: str) -> bool:
             return False
 
     return await asyncio.to_thread(verify)
+
+
+def new_personal_token() -> str:
+    """As Iggy makes them: 50 random bytes in standard Base64 (68 characters)."""
+    return base64.b64encode(secrets.token_bytes(PERSONAL_TOKEN_BYTES)).decode()
 
 
 def hash_token(token: str) -> str:
@@ -181,7 +189,7 @@ class UsersMixin:
         if sum(1 for t in self.tokens.values() if t.user_id == caller.id) >= MAX_TOKENS_PER_USER:
             raise IggyError(Code.PERSONAL_ACCESS_TOKENS_LIMIT_REACHED, caller.id,
                             MAX_TOKENS_PER_USER)
-        token = secrets.token_urlsafe(36)
+        token = new_personal_token()
         expiry_at = None if expiry in (0, U64_MAX) else now_micros() + expiry
         self.tokens[(caller.id, name)] = PersonalAccessToken(caller.id, name, hash_token(token),
                                                              expiry_at)
