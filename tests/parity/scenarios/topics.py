@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from apache_iggy import IggyExpiry, MaxTopicSize
+from apache_iggy import IggyExpiry, MaxTopicSize, SendMessage
 
 from tests.parity.exchange import Session
 from tests.parity.scenarios import commands, scenario
@@ -83,6 +83,18 @@ async def topics_over_tcp(s: Session) -> None:
     await s.sdk("list topics at the end", client.get_topics, "parity-topics")
     for scope in ("topic", "stream", "user"):
         await s.sdk(f"describe the {scope} options", client.describe_options, scope)
+    # What removing a partition, or a topic, that holds messages does to the counts
+    await create("create a topic to count in", "parity-topics", "counted", 2)
+    for partition in (0, 1):
+        await s.sdk(f"send a message to partition {partition}", client.send_messages,
+                    "parity-topics", "counted", partition, [SendMessage("x", id=partition + 1)])
+    await s.sdk("remove a partition holding a message", client.delete_partitions,
+                "parity-topics", "counted", 1)
+    await s.sdk("the message count after removing a partition", client.get_topic,
+                "parity-topics", "counted")
+    await s.sdk("delete the topic holding a message", client.delete_topic, "parity-topics",
+                "counted")
+    await s.sdk("the server's counts after deleting a topic", client.get_stats)
     await s.sdk("describe options of an unknown scope", client.describe_options, "planet")
     await s.sdk("delete the stream with its topics", client.delete_stream, "parity-topics")
 
