@@ -10,6 +10,7 @@ import asyncio
 
 from coursekit.network import port_answers
 from coursekit.settings import Settings
+from coursekit.start_failure import sandbox_start_failure
 
 
 class AutostartFailed(RuntimeError):
@@ -35,7 +36,4 @@ async def start_background_sandbox(address: str, settings: Settings) -> None:
     except SandboxStartError as error:
         if await port_answers(address):  # another notebook started it meanwhile
             return
-        raise AutostartFailed(
-            f"Could not start the sandbox at {address}: {error}\n"
-            f"Its log is {log_file}. Is port {settings.http_address} (IGGY_HTTP_URL) taken?"
-        ) from None
+        raise AutostartFailed(sandbox_start_failure(error, address, log_file, settings)) from None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from coursekit.network import port_answers
 from coursekit.settings import REPO_ROOT, Settings, get_settings
+from coursekit.start_failure import sandbox_start_failure
 
 if TYPE_CHECKING:
     from sandbox.launch import SandboxProcess
@@ -83,10 +84,8 @@ def _ensure_server(settings: Settings) -> SandboxProcess | None:
             log_file=log_file,
         )
     except SandboxStartError as error:
-        raise SystemExit(
-            f"Could not start the Iggy sandbox: {error}\n"
-            f"Its log is {log_file}. Is port {settings.http_address} (IGGY_HTTP_URL) taken?"
-        ) from None
+        raise SystemExit(sandbox_start_failure(error, settings.tcp_address, log_file,
+                                               settings)) from None
     print(
         f"Started the Iggy sandbox (pid {sandbox.pid}) at tcp={sandbox.tcp_address} "
         f"http={sandbox.http_url}, data in {sandbox.data_dir}, log in {log_file}."

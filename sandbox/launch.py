@@ -22,7 +22,13 @@ EXIT_DISK_FULL = 3  # the sandbox's exit code when its disk is full (its log may
 
 
 class SandboxStartError(RuntimeError):
-    """The sandbox did not print its ready line in time (its output is in the message)."""
+    """The sandbox did not print its ready line in time (its output is in the message).
+    ``disk_full``: it stopped because its disk is full (the message says so), so a taken
+    port is not the cause."""
+
+    def __init__(self, message: str, *, disk_full: bool = False):
+        super().__init__(message)
+        self.disk_full = disk_full
 
 
 class SandboxProcess:
@@ -119,7 +125,8 @@ def start_sandbox(
         if code == EXIT_DISK_FULL:
             reason = (f"did not start: the disk is full where it keeps its data ({data_dir}) "
                       f"or its log ({log_path}). Free some space there, or use another folder")
-        raise SandboxStartError(f"the sandbox {reason}: {output.strip() or '(no output)'}")
+        raise SandboxStartError(f"the sandbox {reason}: {output.strip() or '(no output)'}",
+                                disk_full=code == EXIT_DISK_FULL)
     return SandboxProcess(popen, match.group(1), match.group(2), match.group(3), temporary)
 
 

@@ -213,6 +213,7 @@ def test_start_on_a_full_disk_says_the_disk_is_full(disk):
     with pytest.raises(SandboxStartError) as failed:
         disk.start().stop()
     assert "disk is full" in str(failed.value) and "port" not in str(failed.value)
+    assert failed.value.disk_full  # so make lab and the autostart do not blame a port
     run = subprocess.run([sys.executable, "-m", "sandbox", "--tcp", "127.0.0.1:0", "--http",
                           "127.0.0.1:0", "--data-dir", str(disk.data_dir)], cwd=REPO_ROOT,
                          env=disk.env, capture_output=True, text=True, timeout=60)

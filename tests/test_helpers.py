@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -27,7 +28,9 @@ from apache_iggy import (
 from matplotlib.figure import Figure
 
 import helpers
+from coursekit.autostart import AutostartFailed, start_background_sandbox
 from coursekit.settings import REPO_ROOT
+from coursekit.start_failure import sandbox_start_failure
 from helpers import (
     LoginFailed,
     ServerNotAvailable,
@@ -48,6 +51,7 @@ from helpers import (
     size,
 )
 from helpers.messaging import CONSUME_COLUMNS, PRODUCE_COLUMNS
+from sandbox.launch import SandboxStartError
 
 HANG_GUARD = 20  # seconds: a helper that takes longer than this is hanging
 
@@ -124,6 +128,30 @@ async def test_connect_autostarts_a_detached_sandbox(monkeypatch, tmp_path, caps
         assert os.getsid(info.process_id) != os.getsid(0)  # detached: its own session
     finally:
         _stop_pid(info.process_id)
+
+
+async def test_a_failed_autostart_names_the_taken_port(monkeypatch, tmp_path, free_address):
+    http = free_address()
+    monkeypatch.setenv("IGGY_HTTP_URL", f"http://{http}")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    host, _, port = http.rpartition(":")
+    with socket.socket() as squatter:
+        squatter.bind((host, int(port)))
+        squatter.listen()
+        with pytest.raises(AutostartFailed) as failed:
+            await asyncio.wait_for(start_background_sandbox(free_address(), get_settings()),
+                                   HANG_GUARD)
+    assert f"Is port {http} (IGGY_HTTP_URL) taken?" in str(failed.value)
+    assert str(tmp_path / "data" / "sandbox.log") in str(failed.value)
+
+
+def test_a_full_disk_is_not_blamed_on_a_port(tmp_path):
+    settings, log = get_settings(), tmp_path / "sandbox.log"
+    refused = SandboxStartError("the sandbox did not start: the disk is full where it keeps "
+                                "its data", disk_full=True)
+    message = sandbox_start_failure(refused, "127.0.0.1:8090", log, settings)
+    assert "the disk is full" in message and str(log) in message
+    assert "taken" not in message and "IGGY_HTTP_URL" not in message
 
 
 async def test_connect_announces_the_server(iggy_server, capsys):
