@@ -1,10 +1,11 @@
 """Short, actionable messages in notebooks for the errors learners meet most.
 
 A lost server shows up as the SDK's ``RuntimeError: Cannot establish connection`` under a
-wall of traceback. In a notebook kernel, ``connect()`` installs this handler so that error,
-and the helpers' own ``ServerNotAvailable`` / ``LoginFailed``, print one message that says
-what to do. The cell still fails (so "Run All" stops there); every other error keeps its
-normal traceback.
+wall of traceback; so does a sandbox that refuses a machine past its connection limit
+(``--max-connections-per-host``). In a notebook kernel, ``connect()`` installs this handler
+so that error, and the helpers' own ``ServerNotAvailable`` / ``LoginFailed``, print one
+message that says what to do. The cell still fails (so "Run All" stops there); every other
+error keeps its normal traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ CONNECTION_LOST = ("Cannot establish connection", "Not connected", "Disconnected
                    "Connection refused", "Broken pipe", "Connection reset")
 RECOVERY_HINT = ("Start the server again (`make lab`, or `docker compose up -d` for Docker), "
                  "then re-run the Setup cell at the top of this notebook.")
+# The sandbox refuses a machine's connections past its limit with the same SDK error
+REFUSED = "Cannot establish connection"
+TOO_MANY_CLIENTS_HINT = ("If the server is still running, this machine may hold too many "
+                         "clients (the sandbox refuses more than 1,000 connections from one "
+                         "machine): make one client and reuse it, and restart the kernel to "
+                         "drop the others.")
 
 
 def install() -> None:
@@ -41,7 +48,8 @@ def short_message(error: BaseException) -> str | None:
         return f"{type(error).__name__}: {error}"
     text = str(error)
     if isinstance(error, RuntimeError) and any(words in text for words in CONNECTION_LOST):
-        return f"Lost the connection to the Iggy server ({text}). {RECOVERY_HINT}"
+        message = f"Lost the connection to the Iggy server ({text}). {RECOVERY_HINT}"
+        return f"{message} {TOO_MANY_CLIENTS_HINT}" if REFUSED in text else message
     return None
 
 

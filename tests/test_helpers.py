@@ -742,6 +742,9 @@ def test_notebook_errors_turn_a_lost_server_into_a_hint_and_keep_other_traceback
 
     lost = short_message(RuntimeError("Cannot establish connection"))
     assert lost is not None and "re-run the Setup cell" in lost and "make lab" in lost
+    assert "too many clients" in lost and "reuse" in lost  # or past the sandbox's limit
+    gone = short_message(RuntimeError("Disconnected"))
+    assert gone is not None and "make lab" in gone and "too many clients" not in gone
     assert short_message(ServerNotAvailable("run make lab")) == "ServerNotAvailable: run make lab"
     assert short_message(LoginFailed("check IGGY_PASSWORD")).startswith("LoginFailed: ")
     assert short_message(RuntimeError("Stream with ID: 0 was not found.")) is None
