@@ -22,10 +22,17 @@ class ByteBudget:
         self.free = total
         self._waiting: deque[asyncio.Future] = deque()
 
+    def try_take(self, size: int) -> int | None:
+        """``take`` without waiting: what was taken, or None when it would have to wait."""
+        size = min(size, self.total)
+        if self.free < size:
+            return None
+        self.free -= size
+        return size
+
     async def take(self, size: int) -> int:
         """Reserve ``size`` bytes (at most the whole allowance); returns what was taken."""
-        size = min(size, self.total)
-        while self.free < size:
+        while (taken := self.try_take(size)) is None:
             turn = asyncio.get_running_loop().create_future()
             self._waiting.append(turn)
             try:
@@ -33,8 +40,7 @@ class ByteBudget:
             finally:
                 if turn in self._waiting:
                     self._waiting.remove(turn)
-        self.free -= size
-        return size
+        return taken
 
     def give(self, size: int) -> None:
         self.free += size

@@ -1,8 +1,9 @@
 """The binary TCP front: read whole frames, dispatch, write replies.
 
-Each connection reads a 256-byte header, checks it (a frame that is not a request, or
-claims more than the size limit, closes that connection with a log line before anything is
-allocated), reads the body, and answers in lockstep. A command's error goes where the 0.9
+Each connection (``sandbox.server.connection``) reads a 256-byte header, checks it (a frame
+with an unknown command byte, or one that claims more than the size limit, closes that
+connection with a log line before anything is allocated), reads the body, and answers in
+lockstep. A command's error goes where the 0.9
 protocol puts it: a result section for metadata and offset writes, the header status for
 everything else. Nothing a client sends can stop the server or disturb other clients.
 
@@ -20,11 +21,13 @@ import logging
 import struct
 import time
 from collections import Counter
+from collections.abc import Awaitable
 
 from sandbox.commands.messages import POLL_MESSAGES
-from sandbox.commands.registry import COMMANDS, OPERATION_CODES, Context, load_all
+from sandbox.commands.registry import COMMANDS, OPERATION_CODES, Command, Context, load_all
 from sandbox.errors import Code, IggyError
 from sandbox.server.budget import ByteBudget
+from sandbox.server.connection import Connection
 from sandbox.server.login import register
 from sandbox.state.messages import MAX_POLL_BYTES
 from sandbox.state.model import Session
@@ -42,9 +45,6 @@ STALE_AFTER = 36.0  # seconds without a request before a group member is evicted
 MAX_CONNECTIONS_PER_HOST = 1000  # a classroom on one machine: 100 learners with 10 clients
 IN_FLIGHT_BYTES = 256 * 1024 * 1024  # the budget shared by large requests and replies
 BUDGET_FROM = 64 * 1024  # requests whose body, or poll reply, may be larger take from it
-DRAIN_ABOVE = 64 * 1024  # unsent reply bytes after which a connection waits for its client
-READ_AHEAD = 64 * 1024  # bytes of a client's next frames read before they are asked for
-UNREAD_REPLY_TIMEOUT = 30.0  # seconds; the SDK itself gives up on a reply after 30 s
 REFUSAL_WAIT = 10.0  # seconds a refused connection may take to send its first request
 MAX_REFUSING = 64  # refused connections of one host answered at once; beyond, closed at once
 REFUSAL_REPORT_INTERVAL = 60.0
@@ -57,7 +57,7 @@ class TcpFront:
     def __init__(self, system: System, max_connections_per_host: int = MAX_CONNECTIONS_PER_HOST):
         load_all()
         self.system = system
-        self.connections: dict[int, tuple[Session, asyncio.StreamWriter]] = {}
+        self.connections: dict[int, tuple[Session, asyncio.Transport]] = {}
         self.server: asyncio.Server | None = None
         self.budget = ByteBudget(IN_FLIGHT_BYTES)
         self.max_connections_per_host = max_connections_per_host
@@ -66,99 +66,54 @@ class TcpFront:
         self._refusals_reported: dict[str, tuple[float, int]] = {}  # host -> (when, since)
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
-        self.server = await asyncio.start_server(self.serve, host, port, limit=READ_AHEAD,
-                                                 reuse_address=True)
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: Connection(self), host, port,
+                                               reuse_address=True)
         return self.server.sockets[0].getsockname()[:2]
 
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
-            for _, writer in list(self.connections.values()):
-                writer.close()
+            for _, transport in list(self.connections.values()):
+                transport.close()
             await self.server.wait_closed()
 
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername") or ("?", 0)
+    # ------------------------------------------------------------------ connections
+    def opened(self, transport: asyncio.Transport) -> Session | None:
+        """A new connection's session, or None when its host is over the limit (the
+        transport then goes to a ``Refusal``)."""
+        peer = transport.get_extra_info("peername") or ("?", 0)
         host = peer[0]
         if self.per_host[host] >= self.max_connections_per_host:
-            await self.refuse(host, reader, writer)
-            return
+            refusal = Refusal(self, host)
+            transport.set_protocol(refusal)
+            refusal.connection_made(transport)
+            return None
         self.per_host[host] += 1
         session = self.system.open_session(f"{host}:{peer[1]}", TRANSPORT_TCP)
-        self.connections[session.client_id] = (session, writer)
-        try:
-            while True:
-                header = framing.parse_request_header(await reader.readexactly(
-                    framing.HEADER_SIZE))
-                await self.exchange(session, header, reader, writer)
-        except asyncio.IncompleteReadError as error:
-            if error.partial:
-                log.info("client %s closed mid-frame (%d bytes read)", session.address,
-                         len(error.partial))
-        except framing.FrameError as error:
-            log.warning("closing %s: %s", session.address, error)
-        except TimeoutError:
-            log.warning("closing %s: it left a reply unread for %g s", session.address,
-                        UNREAD_REPLY_TIMEOUT)
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            self.per_host[host] -= 1
-            if not self.per_host[host]:
-                del self.per_host[host]
-            self.connections.pop(session.client_id, None)
-            self.system.close_session(session)
-            writer.close()
+        self.connections[session.client_id] = (session, transport)
+        return session
 
-    async def exchange(self, session: Session, header: framing.RequestHeader,
-                       reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Read one request's body, answer it and hand the reply to the socket; a request
-        that may be large holds its share of the budget until its reply has left."""
+    def closed(self, session: Session) -> None:
+        host = session.address.rpartition(":")[0]
+        self.per_host[host] -= 1
+        if not self.per_host[host]:
+            del self.per_host[host]
+        transport = self.connections.pop(session.client_id, (None, None))[1]
+        self.system.close_session(session)
+        if transport is not None:
+            transport.close()
+
+    @staticmethod
+    def budget_cost(header: framing.RequestHeader) -> int:
+        """What a request takes from the budget before its body is read: 0 for the small
+        ones, which never wait; a poll counts the largest reply it may get."""
         cost = header.body_size
         if header.operation == framing.OP_NON_REPLICATED and header.code == POLL_MESSAGES:
             cost += MAX_POLL_BYTES
-        held = await self.budget.take(cost) if cost > BUDGET_FROM else 0
-        try:
-            body = await reader.readexactly(header.body_size) if header.body_size else b""
-            if not header.is_request:
-                log.warning("dropping a frame with command %d from %s: not a request",
-                            header.command, session.address)
-                return
-            session.last_seen = time.monotonic()
-            writer.write(await self.answer(session, header, body))
-            if writer.transport.get_write_buffer_size() > DRAIN_ABOVE:
-                await asyncio.wait_for(writer.drain(), UNREAD_REPLY_TIMEOUT)
-        finally:
-            if held:
-                self.budget.give(held)
+        return cost if cost > BUDGET_FROM else 0
 
-    async def refuse(self, host: str, reader: asyncio.StreamReader,
-                     writer: asyncio.StreamWriter) -> None:
-        """A connection over its host's limit: its first request is answered
-        CannotEstablishConnection (9), which the SDK shows as "Cannot establish
-        connection", and the connection closes."""
-        self._report_refusal(host)
-        if self.refusing[host] >= MAX_REFUSING:
-            writer.close()
-            return
-        self.refusing[host] += 1
-        try:
-            header = framing.parse_request_header(await asyncio.wait_for(
-                reader.readexactly(framing.HEADER_SIZE), REFUSAL_WAIT))
-            if header.body_size <= BUDGET_FROM:
-                await asyncio.wait_for(reader.readexactly(header.body_size), REFUSAL_WAIT)
-                writer.write(framing.reply_header(header, 0, Code.CANNOT_ESTABLISH_CONNECTION))
-                await asyncio.wait_for(writer.drain(), REFUSAL_WAIT)
-        except (asyncio.IncompleteReadError, framing.FrameError, ConnectionError,
-                TimeoutError):
-            pass
-        finally:
-            self.refusing[host] -= 1
-            if not self.refusing[host]:
-                del self.refusing[host]
-            writer.close()
-
-    def _report_refusal(self, host: str) -> None:
+    def report_refusal(self, host: str) -> None:
         """One log line per host and minute, with how many were refused since the last."""
         now = time.monotonic()
         reported_at, since = self._refusals_reported.get(host, (float("-inf"), 0))
@@ -171,13 +126,15 @@ class TcpFront:
                     "should reuse one client.", host, self.max_connections_per_host, more)
         self._refusals_reported[host] = (now, 0)
 
-    async def answer(self, session: Session, header: framing.RequestHeader,
-                     body: bytes) -> bytes:
+    def answer(self, session: Session, header: framing.RequestHeader,
+               body: bytes) -> bytes | Awaitable[bytes]:
+        """The reply frame to one request; an awaitable of it for the few commands that
+        wait (logins and password changes hash off the event loop)."""
         operation = header.operation
         if operation == framing.OP_REGISTER:
             if session.user_id is not None:
                 self.system.drop_session_from_groups(session)
-            return await register(self.system, session, header, body)
+            return register(self.system, session, header, body)
         if operation == framing.OP_LOGOUT:
             if session.user_id is None:  # already logged out: Iggy answers ok
                 return framing.reply_header(header, 0)
@@ -204,14 +161,28 @@ class TcpFront:
         try:
             user = self.system.caller(session) if command.needs_login else None
             result = command.handler(Context(self.system, session, user), Reader(body))
-            if command.is_async:
-                result = await result
         except IggyError as error:
             return self._error(header, error.code)
         except Exception:
             log.exception("command %s failed", command.name)
             return self._error(header, Code.ERROR)
-        if operation in RESULT_FRAMED:
+        if command.is_async:
+            return self._answer_later(header, command, result)
+        return self._reply(header, result)
+
+    async def _answer_later(self, header: framing.RequestHeader, command: Command,
+                            result: Awaitable[bytes]) -> bytes:
+        try:
+            return self._reply(header, await result)
+        except IggyError as error:
+            return self._error(header, error.code)
+        except Exception:
+            log.exception("command %s failed", command.name)
+            return self._error(header, Code.ERROR)
+
+    @staticmethod
+    def _reply(header: framing.RequestHeader, result: bytes) -> bytes:
+        if header.operation in RESULT_FRAMED:
             return framing.reply_header(header, 4 + len(result)) + b"\0\0\0\0" + result
         return framing.reply_header(header, len(result)) + result
 
@@ -227,10 +198,69 @@ class TcpFront:
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
-            for session, writer in list(self.connections.values()):
+            for session, transport in list(self.connections.values()):
                 if session.groups and now - session.last_seen > STALE_AFTER:
                     log.info("evicting stale consumer-group member %s", session.address)
-                    writer.write(framing.eviction(b"\x01" + bytes(15),
-                                                  framing.EVICT_STALE_CLIENT))
+                    transport.write(framing.eviction(b"\x01" + bytes(15),
+                                                     framing.EVICT_STALE_CLIENT))
                     self.system.drop_session_from_groups(session)
-                    writer.close()
+                    transport.close()
+
+
+class Refusal(asyncio.Protocol):
+    """A connection over its host's limit: its first request is answered
+    CannotEstablishConnection (9), which the SDK shows as "Cannot establish connection", and
+    the connection closes. It gets ``REFUSAL_WAIT`` seconds for that request's header, and
+    as long again for its body."""
+
+    def __init__(self, front: TcpFront, host: str):
+        self.front = front
+        self.host = host
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.header: framing.RequestHeader | None = None
+        self.counted = False
+        self.deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        front, host = self.front, self.host
+        front.report_refusal(host)
+        if front.refusing[host] >= MAX_REFUSING:
+            transport.close()
+            return
+        front.refusing[host] += 1
+        self.counted = True
+        self._wait()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        try:
+            if self.header is None and len(self.buffer) >= framing.HEADER_SIZE:
+                self.header = framing.parse_request_header(self.buffer)
+                if self.header.body_size > BUDGET_FROM:
+                    self.transport.close()
+                    return
+                self._wait()
+        except framing.FrameError:
+            self.transport.close()
+            return
+        if self.header is not None and len(self.buffer) >= self.header.size:
+            self.transport.write(framing.reply_header(self.header, 0,
+                                                      Code.CANNOT_ESTABLISH_CONNECTION))
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+        if self.counted:
+            refusing = self.front.refusing
+            refusing[self.host] -= 1
+            if not refusing[self.host]:
+                del refusing[self.host]
+
+    def _wait(self) -> None:
+        """(Re)start the clock: the client has ``REFUSAL_WAIT`` seconds for its next part."""
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self.deadline = asyncio.get_running_loop().call_later(REFUSAL_WAIT, self.transport.close)
