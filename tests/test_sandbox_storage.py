@@ -16,10 +16,10 @@ from sandbox.wire import messages as wire
 def append(log: PartitionLog, payloads: list[bytes], timestamp: int = 1_000) -> int:
     """Accept, stamp and append one batch as the server does; returns its base offset."""
     batch = build_batch([Outgoing(i + 1, p, b"") for i, p in enumerate(payloads)], timestamp)
-    stored, sums = wire.accept_batch(memoryview(batch), len(payloads))
+    stored, sums, stride = wire.accept_batch(memoryview(batch), len(payloads))
     base = log.next_offset
     wire.stamp(stored, sums, log.partition_id, base, timestamp)
-    log.append(stored, len(payloads), timestamp)
+    log.append(stored, len(payloads), timestamp, stride)
     return base
 
 
@@ -72,19 +72,25 @@ def expected_cut(full: bytes, lo: int, hi: int) -> bytes:
 
 def test_every_cut_of_a_batch_is_byte_for_byte_what_iggy_serves(tmp_path):
     """Frames of one size (cut by stride) or of many sizes (cut by offsets), few or many,
-    read once and again (the second time from the layout the log keeps)."""
+    read once and again (the second time from the layout the log keeps), before a restart
+    (the stride known from the send) and after it (the layout learned from the file)."""
     log = PartitionLog(tmp_path, segment_size=1 << 20)
     batches = {"uniform": [b"u" * 20] * 40, "few": [b"f" * 7] * 5,
                "mixed": [b"m" * (1 + i * 37 % 300) for i in range(40)]}
-    for payloads in batches.values():
-        base = append(log, payloads)
-        n = len(payloads)
-        [full] = log.read(base, n)
-        for lo in range(n):
-            for hi in (lo + 1, (lo + n + 1) // 2, n):
-                if hi > lo and (lo, hi) != (0, n):
-                    for _ in range(2):
-                        assert log.read(base + lo, hi - lo) == [expected_cut(full, lo, hi)]
+    bases = {name: append(log, payloads) for name, payloads in batches.items()}
+    assert [stride for s in log.segments for stride in s.strides] == [68, 0, 0]
+    for reopen in (False, True):
+        if reopen:
+            log.close()
+            log = PartitionLog(tmp_path, segment_size=1 << 20)
+        for name, payloads in batches.items():
+            base, n = bases[name], len(payloads)
+            [full] = log.read(base, n)
+            for lo in range(n):
+                for hi in (lo + 1, (lo + n + 1) // 2, n):
+                    if hi > lo and (lo, hi) != (0, n):
+                        for _ in range(2):
+                            assert log.read(base + lo, hi - lo) == [expected_cut(full, lo, hi)]
     log.close()
 
 

@@ -93,14 +93,14 @@ class MessagesMixin:
         perm.send_messages(user, stream.id, topic.id)
         with _partition_plane():
             partition = self.choose_partition(topic, partitioning)
-        stored, sums = wire.accept_batch(batch, count)
+        stored, sums, stride = wire.accept_batch(batch, count)
         base_offset = partition.log.next_offset
         timestamp = max(now_micros(), partition.log.last_timestamp)
         wire.stamp(stored, sums, partition.id, base_offset, timestamp)
         try:
             if self.space is not None:
                 self.space.claim(len(stored))
-            partition.log.append(stored, count, timestamp)
+            partition.log.append(stored, count, timestamp, stride)
         except OSError as error:
             raise self.refusals.refuse(
                 Code.CANNOT_SAVE_MESSAGES_TO_SEGMENT, f"a send of {count} message(s) to stream "

@@ -3,8 +3,8 @@
 On disk a partition is a folder of ``<base offset, 20 digits>.log`` files. Each file is a
 plain concatenation of batches as the server stamped them (see ``sandbox.wire.messages``);
 there is no separate index file, because the batch headers are the index: opening a log
-reads each header once and keeps four compact arrays per segment (base offset, message
-count, file position, append timestamp).
+reads each header once and keeps compact arrays per segment (base offset, message count,
+file position, append timestamp, and the size its frames share when that is known).
 
 Recovery (ZODB's rule): a batch that does not fit or does not check out at the end of the
 newest segment is a torn tail from a crash. It is copied aside to ``<segment>.torn-<time>``
@@ -43,6 +43,9 @@ class Segment:
         self.counts = array("I")
         self.positions = array("Q")
         self.timestamps = array("Q")
+        # the size every frame of a batch has, when the send checked that; 0 when the frames
+        # differ or were not compared (small batches, and every batch after a restart)
+        self.strides = array("I")
         self.sealed = False
 
     @property
@@ -60,11 +63,13 @@ class Segment:
     def last_timestamp(self) -> int:
         return self.timestamps[-1] if self.timestamps else 0
 
-    def index_batch(self, base_offset: int, count: int, position: int, timestamp: int) -> None:
+    def index_batch(self, base_offset: int, count: int, position: int, timestamp: int,
+                    stride: int = 0) -> None:
         self.offsets.append(base_offset)
         self.counts.append(count)
         self.positions.append(position)
         self.timestamps.append(timestamp)
+        self.strides.append(stride)
 
     def batch_bytes(self, i: int) -> bytes:
         start = self.positions[i]
@@ -80,7 +85,7 @@ class PartitionLog:
         self.segment_size = segment_size
         self.partition_id = partition_id
         self.segments: list[Segment] = []
-        self._layouts: dict[tuple[Segment, int], tuple[bytes, int | array, bytes]] = {}
+        self._layouts: dict[tuple[Segment, int], tuple[bytes, wire.FrameLayout]] = {}
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             self._recover()
@@ -118,8 +123,9 @@ class PartitionLog:
         return max(len(self.segments), 1)
 
     # ----------------------------------------------------------------- writing
-    def append(self, batch: bytearray, count: int, timestamp: int) -> None:
+    def append(self, batch: bytearray, count: int, timestamp: int, stride: int = 0) -> None:
         """Write one stamped batch; it is durable against a process crash on return.
+        ``stride`` is the size all its frames share, when the send checked that.
 
         The batch that reaches the segment size lands whole, then the segment is sealed and
         an empty one opened at once, as Iggy rotates: the newest segment is always the
@@ -127,7 +133,7 @@ class PartitionLog:
         """
         segment = self._active_segment()
         position = segment.blob.append(batch)
-        segment.index_batch(self.next_offset, count, position, timestamp)
+        segment.index_batch(self.next_offset, count, position, timestamp, stride)
         if segment.size >= self.segment_size:
             segment.sealed = True
             self._active_segment()
@@ -197,23 +203,25 @@ class PartitionLog:
 
     def _cut(self, segment: Segment, i: int, lo: int, hi: int) -> bytes:
         """Frames ``lo..hi-1`` of batch ``i``, re-sealed; only those frames are read."""
-        head, layout, sums = self._layout(segment, i)
-        frames_at = segment.positions[i] + wire.BATCH_HEADER_SIZE
-        if isinstance(layout, int):
-            frames = segment.blob.read(frames_at + lo * layout, (hi - lo) * layout)
-        else:
-            frames = segment.blob.read(frames_at + layout[lo], layout[hi] - layout[lo])
-        return wire.reseal(head, frames, hi - lo, sums[8 * lo:8 * hi])
+        head, layout = self._layout(segment, i)
+        start, length = layout.span(lo, hi)
+        frames = segment.blob.read(segment.positions[i] + wire.BATCH_HEADER_SIZE + start, length)
+        return wire.reseal(head, frames, hi - lo, layout.checksums(frames, lo, hi))
 
-    def _layout(self, segment: Segment, i: int) -> tuple[bytes, int | array, bytes]:
-        """Batch ``i``'s header fields, frame layout and checksum fields. Learned from the
-        batch once, then kept for the most recently cut batches (a consumer polling a few
-        messages at a time cuts the same batch again and again)."""
+    def _layout(self, segment: Segment, i: int) -> tuple[bytes, wire.FrameLayout]:
+        """Batch ``i``'s header fields and frame layout, kept for the most recently cut
+        batches (a consumer polling a few messages at a time cuts the same batch again and
+        again). A batch whose frames the send found to share one size needs only its header
+        read; any other is read whole once to learn where its frames lie."""
         key = (segment, i)
         known = self._layouts.pop(key, None)
         if known is None:
-            data = segment.batch_bytes(i)
-            known = (data[:_HEADER_PEEK], *wire.frame_layout(data, segment.counts[i]))
+            if segment.strides[i]:
+                head = segment.blob.read(segment.positions[i], _HEADER_PEEK)
+                known = (head, wire.FrameLayout(segment.strides[i]))
+            else:
+                data = segment.batch_bytes(i)
+                known = (data[:_HEADER_PEEK], wire.frame_layout(data, segment.counts[i]))
             if len(self._layouts) >= _LAYOUTS_KEPT:
                 del self._layouts[next(iter(self._layouts))]
         self._layouts[key] = known  # (re)inserted last: the dict's order is the LRU order

@@ -23,6 +23,7 @@ import struct
 from array import array
 from dataclasses import dataclass
 
+import numpy as np
 import xxhash
 
 from sandbox.errors import Code, IggyError
@@ -59,15 +60,16 @@ def read_header(data: bytes | memoryview, pos: int = 0) -> tuple[int, ...]:
     return BATCH_FIELDS.unpack_from(data, pos)
 
 
-def frame_checksums(batch: bytes | memoryview, count: int) -> bytes:
-    """Check every frame's bounds and return their checksum fields in order.
+def frame_checksums(batch: bytes | memoryview, count: int) -> tuple[bytes, int]:
+    """Check every frame's bounds; return their checksum fields in order, and the size all
+    frames share (0 when they differ, or were not compared).
 
-    Producers usually send frames of one size; those are checked column by column in C
-    (byte slices with a step), anything else (and small batches) frame by frame.
+    Producers usually send frames of one size; those are checked all at once (numpy over
+    records of one size), anything else (and small batches) frame by frame.
     """
     uniform = _uniform_frames(batch, count)
     if uniform is not None:
-        return uniform
+        return uniform, (len(batch) - BATCH_HEADER_SIZE) // count
     end = len(batch)
     pos = BATCH_HEADER_SIZE
     sums = []
@@ -84,45 +86,50 @@ def frame_checksums(batch: bytes | memoryview, count: int) -> bytes:
         pos += FRAME_HEADER_SIZE + payload_len + headers_len
     if pos != end:
         raise IggyError(Code.INVALID_MESSAGES_SIZE, end, pos)
-    return struct.pack(f"<{count}Q", *sums)
+    return struct.pack(f"<{count}Q", *sums), 0
 
 
 def _uniform_frames(batch: bytes | memoryview, count: int) -> bytes | None:
     """The checksums of ``count`` valid frames that all share one header and payload length.
 
-    That is what producers usually send, and it lets every check run as byte-slice
-    comparisons in C. Returns None to let the frame-by-frame walk handle (and name) the rest.
+    That is what producers usually send, and it lets numpy check every frame's fields at
+    once. Returns None to let the frame-by-frame walk handle (and name) the rest.
     """
     if count < _WALK_BELOW:
         return None
-    frames = bytes(memoryview(batch)[BATCH_HEADER_SIZE:])  # bytes slice fast with a step
-    if len(frames) % count:
+    size = len(batch) - BATCH_HEADER_SIZE
+    if size % count:
         return None
-    stride = len(frames) // count
+    stride = size // count
     if stride <= FRAME_HEADER_SIZE:
         return None
-    lengths = bytes(frames[32:40])
-    headers_len, payload_len = struct.unpack("<II", lengths)
+    frames = frame_fields(batch, stride, count)
+    lengths = frames["lengths"]
+    headers_len, payload_len = _LENGTHS.unpack(lengths[:1].tobytes())
     if (headers_len + payload_len != stride - FRAME_HEADER_SIZE or payload_len == 0
-            or headers_len > MAX_USER_HEADERS
-            or _column(frames, stride, 32, 8, count) != lengths * count
-            or _column(frames, stride, 40, 8, count) != bytes(8 * count)
-            or _column(frames, stride, 24, 4, count) != _deltas(count)):
+            or headers_len > MAX_USER_HEADERS or not (lengths == lengths[0]).all()
+            or frames["reserved"].any() or not (frames["offset_delta"] == _deltas(count)).all()):
         return None
-    return _column(frames, stride, 0, 8, count)
+    return frames["checksum"].tobytes()
 
 
-def _column(frames: bytes, stride: int, offset: int, width: int, count: int) -> bytes:
-    """Bytes ``offset..offset+width`` of every frame, concatenated."""
-    out = bytearray(width * count)
-    for j in range(width):
-        out[j::width] = frames[offset + j::stride]
-    return bytes(out)
+def frame_fields(data: bytes | memoryview, stride: int, count: int,
+                 at: int = BATCH_HEADER_SIZE) -> np.ndarray:
+    """``count`` frames of ``stride`` bytes each from byte ``at`` on, as records of the
+    header fields the server reads (no copy)."""
+    return np.frombuffer(data, _frame_dtype(stride), count, at)
+
+
+@functools.lru_cache(maxsize=256)
+def _frame_dtype(stride: int) -> np.dtype:
+    return np.dtype({"names": ["checksum", "offset_delta", "lengths", "reserved"],
+                     "formats": ["<u8", "<u4", "<u8", "<u8"], "offsets": [0, 24, 32, 40],
+                     "itemsize": stride})
 
 
 @functools.lru_cache(maxsize=64)
-def _deltas(count: int) -> bytes:
-    return struct.pack(f"<{count}I", *range(count))
+def _deltas(count: int) -> np.ndarray:
+    return np.arange(count, dtype="<u4")
 
 
 def _reject_frame(delta: int, index: int, headers_len: int, payload_len: int,
@@ -144,8 +151,9 @@ def batch_checksum(header_fields: tuple[int, int, int, int, int], count: int, su
                                               sums)))
 
 
-def accept_batch(data: memoryview, count: int) -> tuple[bytearray, bytes]:
-    """Validate a batch as a client sent it; return a mutable copy and its frame checksums."""
+def accept_batch(data: memoryview, count: int) -> tuple[bytearray, bytes, int]:
+    """Validate a batch as a client sent it; return a mutable copy, its frame checksums and
+    the size its frames share (0 when they differ)."""
     if count == 0:
         raise IggyError(Code.INVALID_MESSAGES_COUNT)
     if len(data) < BATCH_HEADER_SIZE:
@@ -155,11 +163,11 @@ def accept_batch(data: memoryview, count: int) -> tuple[bytearray, bytes]:
         raise IggyError(Code.INVALID_MESSAGES_SIZE, len(data), length)
     if data[52:BATCH_HEADER_SIZE] != _RESERVED_ZEROS:
         raise IggyError(Code.INVALID_RESERVED_FIELD, 1)
-    sums = frame_checksums(data, count)
+    sums, stride = frame_checksums(data, count)
     expected = batch_checksum((pid, base, base_ts, origin, length), count, sums)
     if checksum != expected:
         raise IggyError(Code.INVALID_BATCH_CHECKSUM, checksum, expected, base)
-    return bytearray(data), sums
+    return bytearray(data), sums, stride
 
 
 def stamp(batch: bytearray, sums: bytes, partition_id: int, base_offset: int,
@@ -178,21 +186,39 @@ def verify_stored(batch: bytes | memoryview) -> bool:
         pid, base, base_ts, origin, length, checksum, count = read_header(batch)
         if length != len(batch) or count == 0:
             return False
-        sums = frame_checksums(batch, count)
+        sums, _ = frame_checksums(batch, count)
     except (IggyError, struct.error):
         return False
     return batch_checksum((pid, base, base_ts, origin, length), count, sums) == checksum
 
 
-def frame_layout(batch: bytes, count: int) -> tuple[int | array, bytes]:
-    """Where a stored batch's frames lie, and their checksum fields in order.
+@dataclass(slots=True)
+class FrameLayout:
+    """Where a stored batch's frames lie, counted from the first: every ``stride`` bytes when
+    they share a size; otherwise at ``offsets`` (``count + 1`` numbers, the last where the
+    last frame ends), with their checksum fields ``sums`` in order."""
 
-    The layout is one stride when the frames share a size; otherwise the offset of each
-    frame from the first, then where the last one ends (``count + 1`` numbers).
-    """
-    sums = _uniform_frames(batch, count)
-    if sums is not None:
-        return (len(batch) - BATCH_HEADER_SIZE) // count, sums
+    stride: int = 0
+    offsets: array | None = None
+    sums: bytes = b""
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        """Where frames ``lo..hi-1`` begin, and how many bytes they take."""
+        if self.stride:
+            return lo * self.stride, (hi - lo) * self.stride
+        return self.offsets[lo], self.offsets[hi] - self.offsets[lo]
+
+    def checksums(self, frames: bytes, lo: int, hi: int) -> bytes:
+        """The checksum fields of frames ``lo..hi-1``, which ``frames`` holds."""
+        if self.stride:
+            return frame_fields(frames, self.stride, hi - lo, 0)["checksum"].tobytes()
+        return self.sums[8 * lo:8 * hi]
+
+
+def frame_layout(batch: bytes, count: int) -> FrameLayout:
+    """Learn a stored batch's layout by reading it whole."""
+    if _uniform_frames(batch, count) is not None:
+        return FrameLayout((len(batch) - BATCH_HEADER_SIZE) // count)
     offsets = array("I")
     checksums = []
     add, lengths = offsets.append, _LENGTHS.unpack_from
@@ -203,7 +229,7 @@ def frame_layout(batch: bytes, count: int) -> tuple[int | array, bytes]:
         headers_len, payload_len = lengths(batch, pos + 32)
         pos += FRAME_HEADER_SIZE + headers_len + payload_len
     add(pos - BATCH_HEADER_SIZE)
-    return offsets, b"".join(checksums)
+    return FrameLayout(offsets=offsets, sums=b"".join(checksums))
 
 
 def reseal(head: bytes, frames: bytes, count: int, sums: bytes) -> bytes:
