@@ -43,7 +43,7 @@ import errno, os
 _DATA = os.path.realpath(os.environ["FULL_DISK_DATA"]) + os.sep
 _MARKER = os.environ["FULL_DISK_MARKER"]
 _FDS = set()
-_open, _close, _write, _pwrite = os.open, os.close, os.write, os.pwrite
+_open, _close, _write, _writev, _pwrite = os.open, os.close, os.write, os.writev, os.pwrite
 
 def _full(fd):
     return fd in _FDS and os.path.exists(_MARKER)
@@ -67,12 +67,18 @@ def _written(fd, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     return _write(fd, data)
 
+def _writtenv(fd, buffers):
+    if _full(fd):  # a vectored write is refused as the plain one is
+        return _written(fd, b"".join(buffers))
+    return _writev(fd, buffers)
+
 def _pwritten(fd, data, offset):
     if _full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     return _pwrite(fd, data, offset)
 
-os.open, os.close, os.write, os.pwrite = _opened, _closed, _written, _pwritten
+os.open, os.close, os.write, os.writev, os.pwrite = (
+    _opened, _closed, _written, _writtenv, _pwritten)
 '''
 
 

@@ -16,10 +16,11 @@ from sandbox.wire import messages as wire
 def append(log: PartitionLog, payloads: list[bytes], timestamp: int = 1_000) -> int:
     """Accept, stamp and append one batch as the server does; returns its base offset."""
     batch = build_batch([Outgoing(i + 1, p, b"") for i, p in enumerate(payloads)], timestamp)
-    stored, sums, stride = wire.accept_batch(memoryview(batch), len(payloads))
+    view = memoryview(batch)
+    sums, stride = wire.accept_batch(view, len(payloads))
     base = log.next_offset
-    wire.stamp(stored, sums, log.partition_id, base, timestamp)
-    log.append(stored, len(payloads), timestamp, stride)
+    header = wire.stamped_header(view, sums, log.partition_id, base, timestamp)
+    log.append(header, view[wire.BATCH_HEADER_SIZE:], len(payloads), timestamp, stride)
     return base
 
 

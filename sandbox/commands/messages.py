@@ -30,7 +30,7 @@ def send_messages(ctx: Context, body: Reader) -> bytes:
 
 
 @command(POLL_MESSAGES, "poll messages")
-def poll_messages(ctx: Context, body: Reader) -> bytes:
+def poll_messages(ctx: Context, body: Reader) -> list[bytes]:
     consumer = body.consumer()
     stream, topic = body.identifier(), body.identifier()
     partition_id = body.optional_partition()
@@ -40,4 +40,4 @@ def poll_messages(ctx: Context, body: Reader) -> bytes:
     polled = ctx.system.poll_messages(ctx.session, ctx.user, consumer, stream, topic,
                                       partition_id, strategy, count, auto_commit)
     head = _POLL_HEAD.pack(polled.partition_id, polled.current_offset, polled.count)
-    return b"".join([head, *polled.batches])
+    return [head, *polled.batches]

@@ -2,8 +2,9 @@
 
 A handler gets a ``Context`` (the system, the caller's session) and a ``Reader`` over the
 request body, and returns the reply payload (``b""`` for "not found", which the SDK reads
-as None). It raises ``IggyError`` for anything Iggy would refuse; the TCP front decides
-where the code goes on the wire.
+as None); a large payload may come as a list of parts, which the front joins with the reply
+header in one copy. It raises ``IggyError`` for anything Iggy would refuse; the TCP front
+decides where the code goes on the wire.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sandbox.state.model import Session, User
 from sandbox.state.system import System
 from sandbox.wire.codec import UNDECODABLE, Reader
 
-Handler = Callable[["Context", Reader], "bytes | Awaitable[bytes]"]
+Payload = bytes | list[bytes]
+Handler = Callable[["Context", Reader], "Payload | Awaitable[Payload]"]
 
 
 @dataclass(slots=True)

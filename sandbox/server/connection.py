@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,48 @@ DRAIN_ABOVE = 64 * 1024  # unsent reply bytes after which a connection waits for
 UNREAD_REPLY_TIMEOUT = 30.0  # seconds; the SDK itself gives up on a reply after 30 s
 
 
+class Incoming:
+    """Bytes received and not yet taken, kept as the chunks they arrived in: a frame that
+    came in one chunk is taken as a view of it, without a copy, and one that came in many is
+    copied once, when it is whole."""
+
+    def __init__(self) -> None:
+        self.chunks: deque[bytes] = deque()
+        self.start = 0  # where the untaken bytes of the first chunk begin
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def add(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.size += len(data)
+
+    def take(self, n: int) -> bytes | memoryview:
+        """The next ``n`` bytes (there must be as many)."""
+        first, start = self.chunks[0], self.start
+        self.size -= n
+        if start + n < len(first):
+            self.start = start + n
+            return memoryview(first)[start:start + n]
+        if start + n == len(first):
+            self.chunks.popleft()
+            self.start = 0
+            return memoryview(first)[start:] if start else first
+        parts = []
+        while n:
+            first, start = self.chunks[0], self.start
+            part = memoryview(first)[start:start + n]
+            parts.append(part)
+            n -= len(part)
+            if start + len(part) == len(first):
+                self.chunks.popleft()
+                self.start = 0
+            else:
+                self.start = start + len(part)
+        return b"".join(parts)
+
+
 class Connection(asyncio.Protocol):
     """Reads frames from one client and hands them to the front, one at a time."""
 
@@ -41,7 +84,7 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None  # None once the connection is let go of
         self.address = "?"
-        self.buffer = bytearray()
+        self.buffer = Incoming()
         self.header: framing.RequestHeader | None = None  # the frame whose body is awaited
         self.held = 0  # budget bytes held until the current frame's reply has left
         self.task: asyncio.Task | None = None  # what the connection waits for, if anything
@@ -60,7 +103,7 @@ class Connection(asyncio.Protocol):
             self.address = self.session.address
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
+        self.buffer.add(data)
         if self.task is None:
             self._serve()
         self._limit_reading()
@@ -89,8 +132,7 @@ class Connection(asyncio.Protocol):
             size = header.body_size
             if len(self.buffer) < size:
                 break
-            body = bytes(memoryview(self.buffer)[:size]) if size else b""
-            del self.buffer[:size]
+            body = self.buffer.take(size) if size else b""
             self.header = None
             self._answer(header, body)
         if self.lost and self.task is None:
@@ -102,12 +144,11 @@ class Connection(asyncio.Protocol):
         if len(self.buffer) < framing.HEADER_SIZE:
             return False
         try:
-            header = framing.parse_request_header(self.buffer)
+            header = framing.parse_request_header(self.buffer.take(framing.HEADER_SIZE))
         except framing.FrameError as error:
             log.warning("closing %s: %s", self.address, error)
             self._stop()
             return False
-        del self.buffer[:framing.HEADER_SIZE]
         self.header = header
         cost = self.front.budget_cost(header)
         if cost:
@@ -121,7 +162,7 @@ class Connection(asyncio.Protocol):
     async def _take_budget(self, cost: int) -> None:
         self.held = await self.front.budget.take(cost)
 
-    def _answer(self, header: framing.RequestHeader, body: bytes) -> None:
+    def _answer(self, header: framing.RequestHeader, body: bytes | memoryview) -> None:
         if not header.is_request:
             log.warning("dropping a frame with command %d from %s: not a request",
                         header.command, self.address)

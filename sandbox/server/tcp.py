@@ -24,7 +24,14 @@ from collections import Counter
 from collections.abc import Awaitable
 
 from sandbox.commands.messages import POLL_MESSAGES
-from sandbox.commands.registry import COMMANDS, OPERATION_CODES, Command, Context, load_all
+from sandbox.commands.registry import (
+    COMMANDS,
+    OPERATION_CODES,
+    Command,
+    Context,
+    Payload,
+    load_all,
+)
 from sandbox.errors import Code, IggyError
 from sandbox.server.budget import ByteBudget
 from sandbox.server.connection import Connection
@@ -171,7 +178,7 @@ class TcpFront:
         return self._reply(header, result)
 
     async def _answer_later(self, header: framing.RequestHeader, command: Command,
-                            result: Awaitable[bytes]) -> bytes:
+                            result: Awaitable[Payload]) -> bytes:
         try:
             return self._reply(header, await result)
         except IggyError as error:
@@ -181,10 +188,12 @@ class TcpFront:
             return self._error(header, Code.ERROR)
 
     @staticmethod
-    def _reply(header: framing.RequestHeader, result: bytes) -> bytes:
+    def _reply(header: framing.RequestHeader, result: Payload) -> bytes:
+        parts = result if isinstance(result, list) else [result]
+        size = sum(map(len, parts))
         if header.operation in RESULT_FRAMED:
-            return framing.reply_header(header, 4 + len(result)) + b"\0\0\0\0" + result
-        return framing.reply_header(header, len(result)) + result
+            return b"".join([framing.reply_header(header, 4 + size), b"\0\0\0\0", *parts])
+        return b"".join([framing.reply_header(header, size), *parts])
 
     @staticmethod
     def _error(header: framing.RequestHeader, code: Code) -> bytes:

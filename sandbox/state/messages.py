@@ -93,20 +93,21 @@ class MessagesMixin:
         perm.send_messages(user, stream.id, topic.id)
         with _partition_plane():
             partition = self.choose_partition(topic, partitioning)
-        stored, sums, stride = wire.accept_batch(batch, count)
+        sums, stride = wire.accept_batch(batch, count)
         base_offset = partition.log.next_offset
         timestamp = max(now_micros(), partition.log.last_timestamp)
-        wire.stamp(stored, sums, partition.id, base_offset, timestamp)
+        header = wire.stamped_header(batch, sums, partition.id, base_offset, timestamp)
         try:
             if self.space is not None:
-                self.space.claim(len(stored))
-            partition.log.append(stored, count, timestamp, stride)
+                self.space.claim(len(batch))
+            partition.log.append(header, batch[wire.BATCH_HEADER_SIZE:], count, timestamp,
+                                 stride)
         except OSError as error:
             raise self.refusals.refuse(
                 Code.CANNOT_SAVE_MESSAGES_TO_SEGMENT, f"a send of {count} message(s) to stream "
                 f"{stream.id}, topic {topic.id}, partition {partition.id}", error) from None
         self.refusals.accepted()
-        self.counters["written_bytes"] += len(stored)
+        self.counters["written_bytes"] += len(batch)
         return stream.id, topic.id, partition.id, base_offset
 
     def poll_messages(self, session: Session, user: User, consumer: ConsumerRef,

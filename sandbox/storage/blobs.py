@@ -1,7 +1,7 @@
 """The byte containers under a segment: a file, or a buffer for ``--in-memory``.
 
 A send is acknowledged once ``append`` returns: for files that means the bytes are in the
-kernel (``os.write``), which survives SIGKILL of the server. An append the disk refuses part
+kernel (``os.writev``), which survives SIGKILL of the server. An append the disk refuses part
 way (no space left) is cut back off the file, so the log never holds half a batch.
 """
 
@@ -19,17 +19,21 @@ class FileBlob:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         self.size = os.fstat(self.fd).st_size
 
-    def append(self, data: bytes | bytearray) -> int:
+    def append(self, *parts: bytes | memoryview) -> int:
+        """Write ``parts`` one after the other at the end (one ``writev``); returns where
+        they begin."""
         position = self.size
-        view = memoryview(data)
+        size = sum(map(len, parts))
         try:
-            while view:
-                written = os.write(self.fd, view)
-                view = view[written:]
+            written = os.writev(self.fd, parts)
+            if written < size:  # a short write (a disk filling up): the rest, or its error
+                rest = memoryview(b"".join(parts))[written:]
+                while rest:
+                    rest = rest[os.write(self.fd, rest):]
         except OSError:
             os.ftruncate(self.fd, position)
             raise
-        self.size += len(data)
+        self.size += size
         return position
 
     def read(self, position: int, length: int) -> bytes:
@@ -59,9 +63,10 @@ class MemoryBlob:
     def size(self) -> int:
         return len(self.data)
 
-    def append(self, data: bytes | bytearray) -> int:
+    def append(self, *parts: bytes | memoryview) -> int:
         position = len(self.data)
-        self.data += data
+        for part in parts:
+            self.data += part
         return position
 
     def read(self, position: int, length: int) -> bytes:

@@ -123,16 +123,18 @@ class PartitionLog:
         return max(len(self.segments), 1)
 
     # ----------------------------------------------------------------- writing
-    def append(self, batch: bytearray, count: int, timestamp: int, stride: int = 0) -> None:
-        """Write one stamped batch; it is durable against a process crash on return.
-        ``stride`` is the size all its frames share, when the send checked that.
+    def append(self, header: bytes, frames: bytes | memoryview, count: int, timestamp: int,
+               stride: int = 0) -> None:
+        """Write one batch, its stamped header and its frames; it is durable against a
+        process crash on return. ``stride`` is the size all its frames share, when the send
+        checked that.
 
         The batch that reaches the segment size lands whole, then the segment is sealed and
         an empty one opened at once, as Iggy rotates: the newest segment is always the
         active one, and only the segments before it can be retired.
         """
         segment = self._active_segment()
-        position = segment.blob.append(batch)
+        position = segment.blob.append(header, frames)
         segment.index_batch(self.next_offset, count, position, timestamp, stride)
         if segment.size >= self.segment_size:
             segment.sealed = True

@@ -37,11 +37,11 @@ EVICT_MALFORMED_LOGIN = 15
 
 _U32 = struct.Struct("<I")
 _SIZE_AT = 48
-# client, request_checksum, request, operation, session, code
-_REQ = struct.Struct("<16s16s 8x Q B 7x Q 4x I")
-_REQ_AT = 128
-# request_checksum, client, request, operation, status
-_REPLY = struct.Struct("<16s 16x 16s 16x 8x Q B 7x I")
+# From byte 48 of a request: size, command, client, request_checksum, request, operation,
+# session, code
+_REQUEST = struct.Struct("<I 8x B 67x 16s 16s 8x Q B 7x Q 4x I")
+# A whole reply header: size, command, request_checksum, client, request, operation, status
+_REPLY = struct.Struct("<48x I 8x B 67x 16s 16x 16s 16x 8x Q B 7x I 36x")
 
 
 class FrameError(Exception):
@@ -71,24 +71,20 @@ class RequestHeader:
 
 def parse_request_header(header: bytes) -> RequestHeader:
     """Check the fixed part of a request header; bound the body before anything is read."""
-    (size,) = _U32.unpack_from(header, _SIZE_AT)
-    if header[60] > LAST_KNOWN_COMMAND:
-        raise FrameError(f"unknown command byte {header[60]}")
+    size, command, client, checksum, request, operation, session, code = (
+        _REQUEST.unpack_from(header, _SIZE_AT))
+    if command > LAST_KNOWN_COMMAND:
+        raise FrameError(f"unknown command byte {command}")
     if size < HEADER_SIZE:
         raise FrameError(f"frame size {size} is smaller than the header")
     if size - HEADER_SIZE > MAX_BODY:
         raise FrameError(f"frame size {size} exceeds the limit of {MAX_BODY + HEADER_SIZE}")
-    client, checksum, request, operation, session, code = _REQ.unpack_from(header, _REQ_AT)
-    return RequestHeader(header[60], size, client, checksum, request, operation, session, code)
+    return RequestHeader(command, size, client, checksum, request, operation, session, code)
 
 
 def reply_header(request: RequestHeader, body_len: int, status: int = 0) -> bytes:
-    header = bytearray(HEADER_SIZE)
-    _U32.pack_into(header, _SIZE_AT, HEADER_SIZE + body_len)
-    header[60] = COMMAND_REPLY
-    _REPLY.pack_into(header, 128, request.request_checksum, request.client, request.request,
-                     request.operation, status)
-    return bytes(header)
+    return _REPLY.pack(HEADER_SIZE + body_len, COMMAND_REPLY, request.request_checksum,
+                       request.client, request.request, request.operation, status)
 
 
 def eviction(client: bytes, reason: int, versions: tuple[int, int] = (0, 0)) -> bytes:

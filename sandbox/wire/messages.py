@@ -37,8 +37,8 @@ BATCH_FIELDS = struct.Struct("<QQQQQQI")  # pid, base_offset, base_ts, origin_ts
 _CHECKSUM_FIELDS = struct.Struct("<QQQQQI")  # the fields hashed: all but the checksum
 # checksum, offset_delta, timestamp_delta, headers_len, payload_len, reserved
 _FRAME = struct.Struct("<Q16xIIIIQ")
-_STAMP = struct.Struct("<QQQ")
 _RESERVED_ZEROS = bytes(BATCH_HEADER_SIZE - 52)  # a batch header's reserved tail
+_WHOLE_HEADER = struct.Struct(f"<QQQQQQI{BATCH_HEADER_SIZE - 52}x")  # the fields, then zeros
 _WALK_BELOW = 32  # frames: fewer are checked quicker one by one than by column
 _HEAD = struct.Struct("<QQQQ")  # pid, base_offset, base_timestamp, origin_timestamp
 _LENGTHS = struct.Struct("<II")  # a frame's user_headers_length, payload_length (at 32)
@@ -151,9 +151,9 @@ def batch_checksum(header_fields: tuple[int, int, int, int, int], count: int, su
                                               sums)))
 
 
-def accept_batch(data: memoryview, count: int) -> tuple[bytearray, bytes, int]:
-    """Validate a batch as a client sent it; return a mutable copy, its frame checksums and
-    the size its frames share (0 when they differ)."""
+def accept_batch(data: memoryview, count: int) -> tuple[bytes, int]:
+    """Validate a batch as a client sent it; return its frame checksums and the size its
+    frames share (0 when they differ)."""
     if count == 0:
         raise IggyError(Code.INVALID_MESSAGES_COUNT)
     if len(data) < BATCH_HEADER_SIZE:
@@ -167,17 +167,16 @@ def accept_batch(data: memoryview, count: int) -> tuple[bytearray, bytes, int]:
     expected = batch_checksum((pid, base, base_ts, origin, length), count, sums)
     if checksum != expected:
         raise IggyError(Code.INVALID_BATCH_CHECKSUM, checksum, expected, base)
-    return bytearray(data), sums, stride
+    return sums, stride
 
 
-def stamp(batch: bytearray, sums: bytes, partition_id: int, base_offset: int,
-          base_timestamp: int) -> None:
-    """Write where the batch landed and re-seal it with a fresh batch checksum."""
-    _STAMP.pack_into(batch, 0, partition_id, base_offset, base_timestamp)
-    _, _, _, origin, length, _, count = read_header(batch)
-    checksum = batch_checksum((partition_id, base_offset, base_timestamp, origin, length),
-                              count, sums)
-    struct.pack_into("<Q", batch, 40, checksum)
+def stamped_header(data: memoryview, sums: bytes, partition_id: int, base_offset: int,
+                   base_timestamp: int) -> bytes:
+    """An accepted batch's header as stored: where the batch landed, sealed with a fresh
+    batch checksum. Its frames are stored as the client sent them."""
+    _, _, _, origin, length, _, count = read_header(data)
+    fields = (partition_id, base_offset, base_timestamp, origin, length)
+    return _WHOLE_HEADER.pack(*fields, batch_checksum(fields, count, sums), count)
 
 
 def verify_stored(batch: bytes | memoryview) -> bool:
@@ -240,9 +239,5 @@ def reseal(head: bytes, frames: bytes, count: int, sums: bytes) -> bytes:
     frames are untouched, so every message keeps its offset; length, count and the batch
     checksum are made anew.
     """
-    pid, base, base_ts, origin = _HEAD.unpack_from(head)
-    length = BATCH_HEADER_SIZE + len(frames)
-    checksum = batch_checksum((pid, base, base_ts, origin, length), count, sums)
-    header = bytearray(BATCH_HEADER_SIZE)
-    BATCH_FIELDS.pack_into(header, 0, pid, base, base_ts, origin, length, checksum, count)
-    return b"".join((header, frames))
+    fields = (*_HEAD.unpack_from(head), BATCH_HEADER_SIZE + len(frames))
+    return _WHOLE_HEADER.pack(*fields, batch_checksum(fields, count, sums), count) + frames
