@@ -35,6 +35,7 @@ from apache_iggy import (
 from sandbox.http.app import HttpFront
 from sandbox.http.context import TOKENS
 from sandbox.state.system import System
+from tests.permission_flags import GLOBAL_FLAGS, STREAM_FLAGS, TOPIC_FLAGS
 
 U64_MAX = 2**64 - 1
 
@@ -102,14 +103,6 @@ def topic_body(name: str, partitions: int) -> dict:
     """Every field Iggy requires to create a topic (0 = the server's default)."""
     return {"name": name, "partitions_count": partitions, "compression_algorithm": "none",
             "message_expiry": 0, "max_topic_size": 0}
-
-
-GLOBAL_FLAGS = ("manage_servers", "read_servers", "manage_users", "read_users",
-                "manage_streams", "read_streams", "manage_topics", "read_topics",
-                "poll_messages", "send_messages")
-STREAM_FLAGS = ("manage_stream", "read_stream", "manage_topics", "read_topics",
-                "poll_messages", "send_messages")
-TOPIC_FLAGS = ("manage_topic", "read_topic", "poll_messages", "send_messages")
 
 
 def flags(names: tuple[str, ...], *granted: str) -> dict[str, bool]:

@@ -7,15 +7,11 @@ import base64
 
 from tests.parity.exchange import Session
 from tests.parity.scenarios import scenario
+from tests.permission_flags import GLOBAL_FLAGS, STREAM_FLAGS
 
 STREAM, TOPIC = "parity-http-api", "events"
 TOPIC_FIELDS = {"name": TOPIC, "partitions_count": 1, "compression_algorithm": "none",
                 "message_expiry": 0, "max_topic_size": 0}
-GLOBAL_FLAGS = ("manage_servers", "read_servers", "manage_users", "read_users",
-                "manage_streams", "read_streams", "manage_topics", "read_topics",
-                "poll_messages", "send_messages")
-STREAM_FLAGS = ("manage_stream", "read_stream", "manage_topics", "read_topics",
-                "poll_messages", "send_messages")
 
 
 @scenario
