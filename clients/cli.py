@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import NoReturn
@@ -57,6 +58,9 @@ def run(
     no traceback. Exits through ``exit_now`` (see ``coursekit.scripts`` for why)."""
     logger.remove()
     logger.add(sys.stderr, format="{time:HH:mm:ss} | {level: <7} | {message}")
+    # Started in the background by a shell without job control (a script's `cmd &`), a
+    # process inherits SIGINT ignored, and Python then leaves Ctrl+C ignored: restore it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     code = 0
     try:
         asyncio.run(main(args))
