@@ -104,10 +104,10 @@ def interval_seconds(text: str) -> float:
     return seconds
 
 
-def byte_size(text: str | int) -> int:
+def byte_size(text: str) -> int:
     """A byte count such as 2097152 or "2 MiB", as Iggy reads its size settings."""
     try:
-        size = text if isinstance(text, int) else units.byte_size(str(text))
+        size = units.byte_size(text)
     except ValueError:
         size = 0
     if size <= 0:

@@ -202,3 +202,24 @@ class IggyError(Exception):
     @property
     def snake_name(self) -> str:
         return self.code.name.lower()
+
+
+class AnsweredAsNotFound:
+    """A block in which an ``IggyError`` whose code is in ``codes`` becomes ResourceNotFound
+    (20) with an empty key, as Iggy's partition plane answers a send or an offset write whose
+    target does not resolve, whatever is missing. A class rather than a generator-based
+    context manager because it wraps every send."""
+
+    __slots__ = ("codes",)
+
+    def __init__(self, codes: frozenset[int]):
+        self.codes = codes
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: object) -> bool:
+        if isinstance(error, IggyError) and error.code in self.codes:
+            raise IggyError(Code.RESOURCE_NOT_FOUND, "") from None
+        return False

@@ -16,7 +16,7 @@ _POLL_HEAD = struct.Struct("<IQI")
 
 @command(101, "send messages", operation=160)
 def send_messages(ctx: Context, body: Reader) -> bytes:
-    with partition_request_head():
+    with partition_request_head:
         metadata_length = body.u32()
         start = body.pos
         stream, topic = body.identifier(), body.identifier()

@@ -22,7 +22,7 @@ def get_consumer_offset(ctx: Context, body: Reader) -> bytes:
 
 @command(121, "store consumer offset", operation=161)
 def store_consumer_offset(ctx: Context, body: Reader) -> bytes:
-    with partition_request_head():
+    with partition_request_head:
         target = _target(body)
         offset = body.u64()
         body.ack_level()
@@ -32,7 +32,7 @@ def store_consumer_offset(ctx: Context, body: Reader) -> bytes:
 
 @command(122, "delete consumer offset", operation=162)
 def delete_consumer_offset(ctx: Context, body: Reader) -> bytes:
-    with partition_request_head():
+    with partition_request_head:
         target = _target(body)
         body.ack_level()
     ctx.system.delete_consumer_offset(ctx.session, ctx.user, *target)

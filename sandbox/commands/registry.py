@@ -10,11 +10,10 @@ decides where the code goes on the wire.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sandbox.errors import Code, IggyError
+from sandbox.errors import AnsweredAsNotFound
 from sandbox.state.model import Session, User
 from sandbox.state.system import System
 from sandbox.wire.codec import UNDECODABLE, Reader
@@ -63,17 +62,10 @@ def command(code: int, name: str, *, operation: int | None = None,
     return register
 
 
-@contextmanager
-def partition_request_head() -> Iterator[None]:
-    """Decode the head of a send or an offset write. Iggy routes these to their partition
-    before anything else, and answers a head that does not decode as it answers a target
-    that does not resolve: ResourceNotFound (20), not InvalidCommand."""
-    try:
-        yield
-    except IggyError as error:
-        if error.code == UNDECODABLE:
-            raise IggyError(Code.RESOURCE_NOT_FOUND, "") from None
-        raise
+# The head of a send or an offset write. Iggy routes these to their partition before
+# anything else, and answers a head that does not decode as it answers a target that does
+# not resolve: ResourceNotFound (20), not InvalidCommand.
+partition_request_head = AnsweredAsNotFound(frozenset({UNDECODABLE}))
 
 
 def load_all() -> dict[int, Command]:

@@ -55,10 +55,7 @@ def build_batch(messages: Sequence[Outgoing], origin_timestamp: int) -> bytes:
         parts += (checksum_field(digest(rest)), rest)
     length = wire.BATCH_HEADER_SIZE + sum(map(len, parts))
     header_fields = (0, 0, 0, origin_timestamp, length)
-    checksum = wire.batch_checksum(header_fields, len(messages), b"".join(parts[1::2]))
-    header = bytearray(wire.BATCH_HEADER_SIZE)
-    wire.BATCH_FIELDS.pack_into(header, 0, *header_fields, checksum, len(messages))
-    parts[0] = header
+    parts[0] = wire.sealed_header(header_fields, len(messages), b"".join(parts[1::2]))
     return b"".join(parts)
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import xxhash
 
-from sandbox.errors import Code, IggyError
+from sandbox.errors import AnsweredAsNotFound, Code, IggyError
 from sandbox.state import permissions as perm
 from sandbox.state.groups import find_group, member_of
 from sandbox.state.model import Partition, Session, Topic, User, now_micros
@@ -41,15 +39,8 @@ UNRESOLVED = frozenset({Code.STREAM_ID_NOT_FOUND, Code.TOPIC_ID_NOT_FOUND,
                         Code.CONSUMER_GROUP_ID_NOT_FOUND})
 
 
-@contextmanager
-def _partition_plane() -> Iterator[None]:
-    """Sends and offset writes: a target that does not resolve is ResourceNotFound."""
-    try:
-        yield
-    except IggyError as error:
-        if error.code in UNRESOLVED:
-            raise IggyError(Code.RESOURCE_NOT_FOUND, "") from None
-        raise
+# Sends and offset writes: a target that does not resolve is ResourceNotFound.
+_partition_plane = AnsweredAsNotFound(UNRESOLVED)
 
 
 @dataclass(slots=True)
@@ -88,10 +79,9 @@ class MessagesMixin:
                       partitioning: PartitioningRef, batch: memoryview,
                       count: int) -> tuple[int, int, int, int]:
         """Store one batch; returns (stream id, topic id, partition id, base offset)."""
-        with _partition_plane():
+        with _partition_plane:  # the permission check raises Unauthorized, never translated
             stream, topic = self.resolve(stream_ident, topic_ident)
-        perm.send_messages(user, stream.id, topic.id)
-        with _partition_plane():
+            perm.send_messages(user, stream.id, topic.id)
             partition = self.choose_partition(topic, partitioning)
         sums, stride = wire.accept_batch(batch, count)
         base_offset = partition.log.next_offset
@@ -187,7 +177,7 @@ class MessagesMixin:
                              ) -> tuple[Topic, Partition, tuple[int, int]]:
         """Where a write keeps an offset. As on Iggy's partition plane, a target that does
         not resolve, or a group the writing client is not a member of, is ResourceNotFound."""
-        with _partition_plane():
+        with _partition_plane:
             stream, topic = self.resolve(stream_ident, topic_ident)
             partition = self.partition(topic, 0 if partition_id is None else partition_id)
             if consumer.kind == CONSUMER_GROUP:

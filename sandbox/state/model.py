@@ -112,6 +112,11 @@ class Partition:
     # go; retention's rules may hold some back until a consumer moves on
     delete_watermark: int = 0
 
+    def close(self) -> None:
+        """Let go of its open files: the log's segments and the offset files."""
+        self.log.close()
+        self.offset_files.close()
+
 
 @dataclass
 class Topic:

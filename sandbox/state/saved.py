@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 _CONTAINERS = frozenset({"topics", "partitions", "groups", "options"})
 
 
-def _fields(record: User | Stream | Topic) -> dict:
+def _copied(fields: dict) -> dict:
+    """A record's fields with its containers copied: the record's own dicts change in place."""
     return {name: dict(value) if name in _CONTAINERS else value
-            for name, value in vars(record).items()}
+            for name, value in fields.items()}
 
 
 def _records(system: System) -> Iterator[User | Stream | Topic]:
@@ -48,7 +49,7 @@ class SavedMetadata:
         self.users = dict(system.users)
         self.tokens = dict(system.tokens)
         self.streams = dict(system.streams)
-        self.records = [(record, _fields(record)) for record in _records(system)]
+        self.records = [(record, _copied(vars(record))) for record in _records(system)]
 
     def restore(self, system: System) -> list[tuple[Topic, Partition]]:
         """Put the recorded metadata back; returns the partitions made since, now orphaned
@@ -58,7 +59,6 @@ class SavedMetadata:
         system.tokens = dict(self.tokens)
         system.streams = dict(self.streams)
         for record, fields in self.records:
-            record.__dict__.update({name: dict(value) if name in _CONTAINERS else value
-                                    for name, value in fields.items()})
+            record.__dict__.update(_copied(fields))
         kept = {id(partition) for _, partition in partitions(system)}
         return [(topic, partition) for topic, partition in before if id(partition) not in kept]

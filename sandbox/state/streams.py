@@ -217,8 +217,7 @@ class StreamsMixin:
                 if session:
                     session.groups.discard((stream.id, topic.id, group.id))
         for partition in topic.partitions.values():
-            partition.log.close()
-            partition.offset_files.close()
+            partition.close()
 
     @staticmethod
     def _purge_topic(topic: Topic) -> None:
@@ -252,8 +251,7 @@ class StreamsMixin:
         removed = [topic.partitions.pop(pid) for pid in sorted(topic.partitions)[-count:]]
         self.save()
         for partition in removed:
-            partition.log.close()
-            partition.offset_files.close()
+            partition.close()
             self.remove_path(self.partition_path(stream.id, topic.id, partition.id))
         self.rebalance_all(topic)
 

@@ -24,7 +24,7 @@ from sandbox.state.model import (
     now_micros,
 )
 from sandbox.state.refusals import WriteRefusals
-from sandbox.state.saved import SavedMetadata
+from sandbox.state.saved import SavedMetadata, partitions
 from sandbox.state.streams import StreamsMixin
 from sandbox.state.users import _HASHER, ROOT_USER_ID, UsersMixin
 from sandbox.storage import metadata
@@ -77,7 +77,7 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
             self._write_metadata()
         except OSError as error:
             for topic, partition in self.saved.restore(self):
-                partition.log.close()
+                partition.close()
                 self.remove_path(self.partition_path(topic.stream_id, topic.id, partition.id))
             raise self.refusals.refuse(Code.CANNOT_WRITE_TO_FILE, "a metadata change",
                                        error) from None
@@ -101,11 +101,8 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
         return base / str(partition_id) if base else None
 
     def close(self) -> None:
-        for stream in self.streams.values():
-            for topic in stream.topics.values():
-                for partition in topic.partitions.values():
-                    partition.log.close()
-                    partition.offset_files.close()
+        for _, partition in partitions(self):
+            partition.close()
 
     # ------------------------------------------------------------------ sessions
     def open_session(self, address: str, transport: int) -> Session:

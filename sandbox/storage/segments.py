@@ -241,21 +241,17 @@ class PartitionLog:
 
     # ----------------------------------------------------------------- retention
     def retirable(self) -> list[Segment]:
-        """The leading run of sealed segments before the active one, oldest first: all
-        that retention or DeleteSegments may ever remove."""
-        run = []
-        for segment in self.segments[:-1]:
-            if not segment.sealed:
-                break
-            run.append(segment)
-        return run
+        """The sealed segments before the active one, oldest first: all that retention or
+        DeleteSegments may ever remove. Every segment but the newest is sealed: a new one is
+        only opened once the one before it is sealed, and a restart seals all but the last."""
+        return self.segments[:-1]
 
     def retire_oldest(self, count: int) -> int:
         """Delete the ``count`` oldest segments, which must be retirable; returns the bytes
         freed. The active segment stays, so its file name keeps the offsets going."""
-        if count > len(self.retirable()):
-            raise ValueError(f"only {len(self.retirable())} segment(s) can be retired, "
-                             f"not {count}")
+        retirable = len(self.retirable())
+        if count > retirable:
+            raise ValueError(f"only {retirable} segment(s) can be retired, not {count}")
         victims = self.segments[:count]
         freed = sum(segment.size for segment in victims)
         del self.segments[:count]

@@ -69,7 +69,7 @@ def frame_checksums(batch: bytes | memoryview, count: int) -> tuple[bytes, int]:
     """
     uniform = _uniform_frames(batch, count)
     if uniform is not None:
-        return uniform, (len(batch) - BATCH_HEADER_SIZE) // count
+        return uniform
     end = len(batch)
     pos = BATCH_HEADER_SIZE
     sums = []
@@ -89,8 +89,9 @@ def frame_checksums(batch: bytes | memoryview, count: int) -> tuple[bytes, int]:
     return struct.pack(f"<{count}Q", *sums), 0
 
 
-def _uniform_frames(batch: bytes | memoryview, count: int) -> bytes | None:
-    """The checksums of ``count`` valid frames that all share one header and payload length.
+def _uniform_frames(batch: bytes | memoryview, count: int) -> tuple[bytes, int] | None:
+    """The checksums of ``count`` valid frames that all share one header and payload length,
+    and that length.
 
     That is what producers usually send, and it lets numpy check every frame's fields at
     once. Returns None to let the frame-by-frame walk handle (and name) the rest.
@@ -110,7 +111,7 @@ def _uniform_frames(batch: bytes | memoryview, count: int) -> bytes | None:
             or headers_len > MAX_USER_HEADERS or not (lengths == lengths[0]).all()
             or frames["reserved"].any() or not (frames["offset_delta"] == _deltas(count)).all()):
         return None
-    return frames["checksum"].tobytes()
+    return frames["checksum"].tobytes(), stride
 
 
 def frame_fields(data: bytes | memoryview, stride: int, count: int,
@@ -175,7 +176,12 @@ def stamped_header(data: memoryview, sums: bytes, partition_id: int, base_offset
     """An accepted batch's header as stored: where the batch landed, sealed with a fresh
     batch checksum. Its frames are stored as the client sent them."""
     _, _, _, origin, length, _, count = read_header(data)
-    fields = (partition_id, base_offset, base_timestamp, origin, length)
+    return sealed_header((partition_id, base_offset, base_timestamp, origin, length), count,
+                          sums)
+
+
+def sealed_header(fields: tuple[int, int, int, int, int], count: int, sums: bytes) -> bytes:
+    """A whole batch header: its fields, the batch checksum over them, the count, zeros."""
     return _WHOLE_HEADER.pack(*fields, batch_checksum(fields, count, sums), count)
 
 
@@ -216,8 +222,9 @@ class FrameLayout:
 
 def frame_layout(batch: bytes, count: int) -> FrameLayout:
     """Learn a stored batch's layout by reading it whole."""
-    if _uniform_frames(batch, count) is not None:
-        return FrameLayout((len(batch) - BATCH_HEADER_SIZE) // count)
+    uniform = _uniform_frames(batch, count)
+    if uniform is not None:
+        return FrameLayout(uniform[1])
     offsets = array("I")
     checksums = []
     add, lengths = offsets.append, _LENGTHS.unpack_from
@@ -240,4 +247,4 @@ def reseal(head: bytes, frames: bytes, count: int, sums: bytes) -> bytes:
     checksum are made anew.
     """
     fields = (*_HEAD.unpack_from(head), BATCH_HEADER_SIZE + len(frames))
-    return _WHOLE_HEADER.pack(*fields, batch_checksum(fields, count, sums), count) + frames
+    return sealed_header(fields, count, sums) + frames
