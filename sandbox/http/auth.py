@@ -36,7 +36,7 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
             raise IggyError(Code.ACCESS_TOKEN_MISSING)
         token = header[len(BEARER):]
         session = request.app[TOKENS].session_for(token)
-        request[CALLER] = Caller(token, session, system_of(request).caller(session))
+        request[CALLER] = Caller(session, system_of(request).caller(session))
     return await handler(request)
 
 

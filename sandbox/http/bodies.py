@@ -11,9 +11,7 @@ from typing import Any
 from sandbox.http.jsonbody import (
     Boolean,
     Decoder,
-    Field,
     Kind,
-    Optional,
     Sequence,
     Struct,
     Text,
@@ -122,7 +120,7 @@ UPDATE_PERMISSIONS = Struct("UpdatePermissions", (optional("permissions", PERMIS
 
 # The consumer is flattened into the body; without ``consumer_id`` it is consumer 1.
 STORE_OFFSET = Struct("StoreConsumerOffset", (
-    Field("consumer_id", CONSUMER_ID, 1), Field("partition_id", Optional(U32), None),
+    optional("consumer_id", CONSUMER_ID, 1), optional("partition_id", U32),
     required("offset", U64)))
 
 GET_SNAPSHOT = Struct("GetSnapshot", (

@@ -13,9 +13,8 @@ from sandbox.state.system import System
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who sent an authenticated request: their bearer token, session and user."""
+    """Who sent an authenticated request: their session and user."""
 
-    token: str
     session: Session
     user: User
 

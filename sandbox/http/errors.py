@@ -5,7 +5,8 @@ An Iggy error is JSON, ``{"id": code, "code": "snake_name", "reason": "...", "fi
 credential, 403 for a refused permission, else 400) and Iggy's ``field`` for the code. Its
 ``reason`` is the code's text without the values (``Stream with ID: 0 was not found.``),
 because Iggy's writes travel through its consensus log as codes only; the few errors its
-REST front raises itself keep their values (``REASON_KEEPS_VALUES``).
+REST front raises itself keep their values (``REASON_KEEPS_VALUES``, and a poll's missing
+partition, which the poll answers with ``keep_values``).
 
 Requests the router or the body decoder refuse are plain: an unknown route is an empty 404,
 a wrong method an empty 405 with ``Allow``, a body over the limit a 413 text, a JSON body
@@ -41,10 +42,10 @@ FIELDS = {
     Code.PERSONAL_ACCESS_TOKEN_ALREADY_EXISTS: "name", Code.INVALID_OFFSET: "offset",
     Code.USER_ALREADY_EXISTS: "username",
 }
-# Raised by Iggy's REST front itself (request checks, partition lookups of a poll), so the
-# reason names the values; every other error reaches it as a bare code.
+# Raised by Iggy's REST front itself (request checks), so the reason names the values;
+# every other error reaches it as a bare code.
 REASON_KEEPS_VALUES = frozenset({Code.INVALID_TOPIC_SIZE, Code.UNSUPPORTED_OPTION_KEY,
-                                 Code.INVALID_OPTION_VALUE, Code.PARTITION_NOT_FOUND})
+                                 Code.INVALID_OPTION_VALUE})
 TOO_LARGE = "Failed to buffer the request body: length limit exceeded"
 
 
@@ -76,8 +77,10 @@ def status_for(code: Code) -> int:
     return 400
 
 
-def iggy_error_response(error: IggyError) -> web.Response:
-    reason = error.reason if error.code in REASON_KEEPS_VALUES else error.code_reason
+def iggy_error_response(error: IggyError, keep_values: bool = False) -> web.Response:
+    """``keep_values``: the reason names the error's values whatever its code."""
+    keep = keep_values or error.code in REASON_KEEPS_VALUES
+    reason = error.reason if keep else error.code_reason
     return json_reply({"id": int(error.code), "code": error.snake_name, "reason": reason,
                        "field": FIELDS.get(error.code)}, status=status_for(error.code))
 

@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from aiohttp import web
@@ -54,11 +55,16 @@ def has_json_content_type(request: web.BaseRequest) -> bool:
     return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
-async def read_json(request: web.Request, kind: Kind) -> Any:
-    """The body decoded as ``kind``, or ``JsonRejection`` as Iggy would refuse it."""
+async def json_body(request: web.Request) -> bytes:
+    """The raw body of a request that says it is JSON; 415 as Iggy answers when not."""
     if not has_json_content_type(request):
         raise JsonRejection(415, MISSING_JSON_TYPE)
-    return decode(await request.read(), kind)
+    return await request.read()
+
+
+async def read_json(request: web.Request, kind: Kind) -> Any:
+    """The body decoded as ``kind``, or ``JsonRejection`` as Iggy would refuse it."""
+    return decode(await json_body(request), kind)
 
 
 def _no_constant(name: str) -> Any:
@@ -528,7 +534,7 @@ class AnyValues(Kind):
 class Field:
     name: str
     kind: Kind
-    default: Any = ...  # ... = required (an ``Optional`` field defaults to None)
+    default: Any = ...  # ... = required; ``optional`` gives an ``Optional`` field None
 
 
 @dataclass(frozen=True)
@@ -543,6 +549,11 @@ class Struct(Kind):
     def expecting(self) -> str:  # type: ignore[override]
         return f"struct {self.name}"
 
+    @cached_property
+    def by_name(self) -> dict[str, Field]:
+        """The fields by name, built on first use (a Struct never changes)."""
+        return {f.name: f for f in self.fields}
+
     def read(self, decoder: Decoder) -> dict[str, Any]:
         byte = decoder.peek()
         if byte == ord("["):
@@ -550,7 +561,7 @@ class Struct(Kind):
         if byte != ord("{"):
             kind, value = self.scalar(decoder)
             raise self.refuse(decoder, kind, value)
-        by_name = {f.name: f for f in self.fields}
+        by_name = self.by_name
         found: dict[str, Any] = {}
 
         def check_key(key: str) -> None:
@@ -582,8 +593,6 @@ class Struct(Kind):
                 continue
             if field.default is not ...:
                 found[field.name] = field.default
-            elif isinstance(field.kind, Optional):
-                found[field.name] = None
             else:
                 raise decoder.data(f"missing field `{field.name}`")
         return found

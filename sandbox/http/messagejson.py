@@ -21,14 +21,13 @@ from sandbox.errors import Code, IggyError
 from sandbox.http.batches import Outgoing, read_batch
 from sandbox.http.errors import compact_json
 from sandbox.http.jsonbody import (
-    MISSING_JSON_TYPE,
     AnyValues,
     Base64,
     Decoder,
     JsonRejection,
     Struct,
     Variant,
-    has_json_content_type,
+    json_body,
     required,
 )
 from sandbox.http.jsonshapes import KIND_NAMES, b64
@@ -65,9 +64,7 @@ async def read_send(request: web.Request) -> tuple[PartitioningRef, list[Outgoin
     """The body of a send, read as Iggy's ``SendMessages`` deserializer reads it: the
     messages are taken as plain JSON first, then each one is checked, and those errors
     name no field and point just past the ``messages`` array."""
-    if not has_json_content_type(request):
-        raise JsonRejection(415, MISSING_JSON_TYPE)
-    return decode_send(await request.read())
+    return decode_send(await json_body(request))
 
 
 def decode_send(raw: bytes) -> tuple[PartitioningRef, list[Outgoing]]:

@@ -14,7 +14,7 @@ from aiohttp import web
 from sandbox.errors import Code, IggyError
 from sandbox.http.batches import build_batch
 from sandbox.http.context import CALLER, system_of, user_of
-from sandbox.http.errors import json_reply, json_text_reply, not_found
+from sandbox.http.errors import iggy_error_response, json_reply, json_text_reply, not_found
 from sandbox.http.messagejson import polled_text, read_send
 from sandbox.http.params import (
     U64_MAX,
@@ -74,8 +74,11 @@ async def poll_messages(request: web.Request) -> web.Response:
     except IggyError as error:
         if error.code in (Code.STREAM_ID_NOT_FOUND, Code.TOPIC_ID_NOT_FOUND):
             return not_found()
-        if error.code == Code.PARTITION_NOT_FOUND:  # named as the request named them
-            raise IggyError(Code.PARTITION_NOT_FOUND, partition_id, topic_ident,
-                            stream_ident) from None
+        if error.code == Code.PARTITION_NOT_FOUND:
+            # Iggy's REST front looks the partition up itself, so its message names the
+            # values as the request named them (other partition errors name 0, 0, 0)
+            return iggy_error_response(IggyError(
+                Code.PARTITION_NOT_FOUND, partition_id, topic_ident, stream_ident),
+                keep_values=True)
         raise
     return json_text_reply(polled_text(polled))

@@ -26,14 +26,11 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
 
 @routes.get("/metrics")
 async def get_metrics(request: web.Request) -> web.Response:
-    system = system_of(request)
-    topics = [t for s in system.streams.values() for t in s.topics.values()]
-    partitions = [p for t in topics for p in t.partitions.values()]
+    counts = system_of(request).counts()
     gauges = {
-        "streams": len(system.streams), "topics": len(topics), "partitions": len(partitions),
-        "segments": sum(p.log.segments_count for p in partitions),
-        "messages": sum(p.log.messages_count for p in partitions),
-        "users": len(system.users), "clients": len(system.sessions),
+        "streams": counts.streams, "topics": counts.topics, "partitions": counts.partitions,
+        "segments": counts.segments, "messages": counts.messages, "users": counts.users,
+        "clients": counts.clients,
     }
     lines = ["# HELP http_requests total count of http_requests.",
              "# TYPE http_requests counter",

@@ -12,7 +12,7 @@ from aiohttp import web
 from sandbox.errors import IggyError
 from sandbox.http import bodies
 from sandbox.http.context import system_of, user_of
-from sandbox.http.errors import json_reply, not_found
+from sandbox.http.errors import NOT_FOUND_CODES, json_reply, not_found
 from sandbox.http.jsonbody import read_json
 from sandbox.http.params import consumer_id, path_ids, query_uint
 from sandbox.wire.codec import CONSUMER_SINGLE, ConsumerRef
@@ -35,7 +35,7 @@ async def get_consumer_offset(request: web.Request) -> web.Response:
             user_of(request), consumer, *path_ids(request, "stream_id", "topic_id"),
             partition_id)
     except IggyError as error:
-        if error.snake_name.endswith("not_found"):
+        if error.code in NOT_FOUND_CODES:
             return not_found()
         raise
     if found is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.errors import Code, IggyError
 from sandbox.http import bodies
 from sandbox.http.context import system_of, user_of
 from sandbox.http.jsonbody import read_json
@@ -36,14 +35,7 @@ async def delete_segments(request: web.Request) -> web.Response:
     """Iggy's route to drop a partition's oldest sealed segments (``?segments_count=N``)."""
     partition_id = path_u32(request, "partition_id")
     count = required_query_uint(request, "segments_count")
-    try:
-        system_of(request).delete_segments(user_of(request),
-                                           *path_ids(request, "stream_id", "topic_id"),
-                                           partition_id, count)
-    except IggyError as error:
-        # Iggy resolves this through a replicated write whose result carries only the
-        # code, so its message names partition, topic and stream 0 (unlike a poll's).
-        if error.code == Code.PARTITION_NOT_FOUND:
-            raise IggyError(Code.PARTITION_NOT_FOUND, 0, 0, 0) from None
-        raise
+    system_of(request).delete_segments(user_of(request),
+                                       *path_ids(request, "stream_id", "topic_id"),
+                                       partition_id, count)
     return web.Response(status=204)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox import __version__
@@ -33,6 +34,21 @@ from sandbox.storage.space import SpaceGuard
 log = logging.getLogger("sandbox")
 
 TRANSPORT_TCP, TRANSPORT_HTTP = 1, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How much the state holds, counted in memory (the stats and the metrics)."""
+
+    streams: int
+    topics: int
+    partitions: int
+    segments: int
+    messages: int
+    messages_size_bytes: int
+    consumer_groups: int
+    clients: int
+    users: int
 
 
 class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
@@ -196,23 +212,33 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
                     len(topic.partitions), max_bytes)
 
     # ------------------------------------------------------------------ stats
-    def stats(self) -> dict:
+    def counts(self) -> Counts:
         topics = [t for s in self.streams.values() for t in s.topics.values()]
         partitions = [p for t in topics for p in t.partitions.values()]
+        return Counts(
+            streams=len(self.streams), topics=len(topics), partitions=len(partitions),
+            segments=sum(p.log.segments_count for p in partitions),
+            messages=sum(p.log.messages_count for p in partitions),
+            messages_size_bytes=sum(p.log.size_bytes for p in partitions),
+            consumer_groups=sum(len(t.groups) for t in topics),
+            clients=len(self.sessions), users=len(self.users))
+
+    def stats(self) -> dict:
+        counts = self.counts()
         return {
             **host.process_stats(),
             "run_time": now_micros() - self.started_at,
             "start_time": self.started_at,
             "read_bytes": self.counters["read_bytes"],
             "written_bytes": self.counters["written_bytes"],
-            "messages_size_bytes": sum(p.log.size_bytes for p in partitions),
-            "streams_count": len(self.streams),
-            "topics_count": len(topics),
-            "partitions_count": len(partitions),
-            "segments_count": sum(p.log.segments_count for p in partitions),
-            "messages_count": sum(p.log.messages_count for p in partitions),
-            "clients_count": len(self.sessions),
-            "consumer_groups_count": sum(len(t.groups) for t in topics),
+            "messages_size_bytes": counts.messages_size_bytes,
+            "streams_count": counts.streams,
+            "topics_count": counts.topics,
+            "partitions_count": counts.partitions,
+            "segments_count": counts.segments,
+            "messages_count": counts.messages,
+            "clients_count": counts.clients,
+            "consumer_groups_count": counts.consumer_groups,
             "iggy_server_version": __version__,
             "iggy_server_semver": 9000,
             "threads_count": threading.active_count(),
