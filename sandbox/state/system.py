@@ -25,7 +25,8 @@ from sandbox.state.model import (
     now_micros,
 )
 from sandbox.state.refusals import WriteRefusals
-from sandbox.state.saved import SavedMetadata, partitions
+from sandbox.state.saved import SavedMetadata
+from sandbox.state.saved import partitions as all_partitions
 from sandbox.state.streams import StreamsMixin
 from sandbox.state.users import _HASHER, ROOT_USER_ID, UsersMixin
 from sandbox.storage import metadata
@@ -117,7 +118,7 @@ class System(StreamsMixin, UsersMixin, GroupsMixin, MessagesMixin):
         return base / str(partition_id) if base else None
 
     def close(self) -> None:
-        for _, partition in partitions(self):
+        for _, partition in all_partitions(self):
             partition.close()
 
     # ------------------------------------------------------------------ sessions
