@@ -43,13 +43,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from apache_iggy import Consumer, IggyClient, Partitioning, PollingStrategy, SendMessage
 
-from bench.soak import ROOT_ENV, Deliveries, connect
+from bench.memory import memory_mb
+from bench.soak import ROOT_ENV, Deliveries, connect, guarded
 from coursekit.scripts import exit_now
 from sandbox.launch import start_sandbox
 
@@ -107,10 +107,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def account(acked: dict[tuple[int, int], bytes], reader: Deliveries) -> tuple[int, int, int]:
     """(delivered, lost, duplicates) of one reader against what was acknowledged."""
-    delivered = {(p, o): payload for p, o, payload in reader.seen}
-    lost = sum(1 for key, payload in acked.items() if delivered.get(key) != payload)
-    duplicates = sum(n - 1 for n in Counter((p, o) for p, o, _ in reader.seen).values())
-    return len(reader.seen), lost, duplicates
+    return reader.count(), reader.lost(acked), reader.duplicates()
 
 
 class Learner:
@@ -138,12 +135,6 @@ class Learner:
         await admin.create_stream(self.stream)
         await admin.create_topic(self.stream, TOPIC, partitions_count=PARTITIONS)
         await admin.create_consumer_group(self.stream, TOPIC, GROUP)
-
-    async def guarded(self, label: str, work) -> None:
-        try:
-            await work
-        except Exception as error:  # noqa: BLE001 - every client error is a finding
-            self.errors.append(f"{label}: {type(error).__name__}: {error}")
 
     async def produce(self, until: float) -> None:
         client = self.clients["producer"]
@@ -266,7 +257,7 @@ async def run_pingers(address: str, numbers: list[int],
         await learner.set_up(("pinger",))
     await start_together()
     until = time.monotonic() + duration
-    await asyncio.gather(*(learner.guarded("pinger", learner.ping(until))
+    await asyncio.gather(*(guarded("pinger", learner.ping(until), learner.errors)
                            for learner in learners))
     return [learner.result() for learner in learners]
 
@@ -280,17 +271,17 @@ async def run_learners(address: str, numbers: list[int], duration: float, pause:
         await learner.set_up()
         await learner.make_stream()
     done = asyncio.Event()
-    readers = [asyncio.ensure_future(learner.guarded("single consumer",
-                                                     learner.read_single(done)))
+    readers = [asyncio.ensure_future(guarded("single consumer", learner.read_single(done),
+                                             learner.errors))
                for learner in learners]
-    readers += [asyncio.ensure_future(learner.guarded(f"group member {m}",
-                                                      learner.read_in_group(m, done)))
+    readers += [asyncio.ensure_future(guarded(f"group member {m}",
+                                              learner.read_in_group(m, done), learner.errors))
                 for learner in learners for m in range(3)]
     await start_together()
     until = time.monotonic() + duration
     await asyncio.gather(*(work for learner in learners for work in (
-        learner.guarded("producer", learner.produce(until)),
-        learner.guarded("notebook", learner.notebook(until)))))
+        guarded("producer", learner.produce(until), learner.errors),
+        guarded("notebook", learner.notebook(until), learner.errors))))
     drain_until = time.monotonic() + drain_timeout
     while not delivered_all(learners) and time.monotonic() < drain_until:
         if all(reader.done() for reader in readers):
@@ -352,9 +343,7 @@ def process_stats(pid: int) -> tuple[float, float]:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    with open(f"/proc/{pid}/status") as status:
-        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    return cpu, peak / 1024
+    return cpu, memory_mb(pid)["VmHWM"]
 
 
 def run_classroom(address: str, server_pid: int, learners: int, duration: float,

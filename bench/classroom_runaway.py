@@ -32,6 +32,7 @@ from pathlib import Path
 
 from apache_iggy import Consumer, IggyClient, PollingStrategy, SendMessage
 
+from bench.memory import memory_mb
 from bench.soak import ROOT_ENV, connect
 from coursekit.scripts import exit_now
 from sandbox.http.errors import TOO_LARGE
@@ -89,17 +90,6 @@ class RunawayReport:
             out.append(f"{case.name}: {case.outcome} [{mark}]; resident {case.rss_mb:.0f} MB, "
                        f"peak so far {case.peak_mb:.0f} MB")
         return out
-
-
-def memory_mb(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) of a process, in MB (Linux /proc)."""
-    fields = {}
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                fields[name] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
 
 
 async def unanswered(address: str, within: float = 20.0) -> str | None:
@@ -203,7 +193,7 @@ async def case_connection_loop(server: SandboxProcess, scale: Scale,
         except RuntimeError as error:
             refused = str(error)
             break
-    resident = memory_mb(server.pid)[0]
+    resident = memory_mb(server.pid)["VmRSS"]
     learner = IggyClient(address)  # what a learner's plain client shows, default settings
     started = time.monotonic()
     try:
@@ -232,24 +222,18 @@ async def run_runaway(server: SandboxProcess, scale: Scale) -> RunawayReport:
     client = await connect(server.tcp_address)
     await client.create_stream(STREAM)
     await client.create_topic(STREAM, TOPIC, partitions_count=1)
-    report.idle_mb = memory_mb(server.pid)[0]
+    report.idle_mb = memory_mb(server.pid)["VmRSS"]
     await fill(client, scale.fill_mb)
     kept: list[IggyClient] = []
-
-    async def poll_case() -> str:
-        return await case_polls(server, client, scale)
-
-    async def loop_case() -> str:
-        return await case_connection_loop(server, scale, kept)
 
     async def http_case() -> str:
         return case_http_body(server)
 
-    cases = [("poll of a million messages", poll_case),
+    cases = [("poll of a million messages", lambda: case_polls(server, client, scale)),
              ("huge batches", lambda: case_big_batches(client, server.tcp_address, scale)),
              ("many large sends at once", lambda: case_many_senders(server.tcp_address, scale)),
              ("many huge polls at once", lambda: case_many_pollers(server.tcp_address, scale)),
-             ("a loop that opens clients", loop_case),
+             ("a loop that opens clients", lambda: case_connection_loop(server, scale, kept)),
              ("an HTTP body past 2 MB", http_case)]
     for name, run in cases:
         try:
@@ -260,7 +244,8 @@ async def run_runaway(server: SandboxProcess, scale: Scale) -> RunawayReport:
         problem = await unanswered(server.tcp_address)
         if problem:
             outcome, ok = f"{outcome}; then the server did not answer: {problem}", False
-        report.cases.append(Case(name, outcome, ok, *memory_mb(server.pid)))
+        memory = memory_mb(server.pid)
+        report.cases.append(Case(name, outcome, ok, memory["VmRSS"], memory["VmHWM"]))
     return report
 
 

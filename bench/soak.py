@@ -90,6 +90,15 @@ class Deliveries:
     def count(self) -> int:
         return len(self.seen)
 
+    def lost(self, acked: dict[tuple[int, int], bytes]) -> int:
+        """Acknowledged (partition, offset)s this reader never had, or had with other bytes."""
+        delivered = {(p, o): payload for p, o, payload in self.seen}
+        return sum(1 for key, payload in acked.items() if delivered.get(key) != payload)
+
+    def duplicates(self) -> int:
+        """Deliveries of a (partition, offset) this reader had already had."""
+        return sum(n - 1 for n in Counter((p, o) for p, o, _ in self.seen).values())
+
 
 @dataclass
 class SoakReport:
@@ -105,14 +114,6 @@ class SoakReport:
     drain_seconds: float = 0.0
     drain_timed_out: bool = False
 
-    def lost(self, reader: Deliveries) -> int:
-        delivered = {(p, o): payload for p, o, payload in reader.seen}
-        return sum(1 for key, payload in self.acked.items() if delivered.get(key) != payload)
-
-    @staticmethod
-    def duplicates(reader: Deliveries) -> int:
-        return sum(n - 1 for n in Counter((p, o) for p, o, _ in reader.seen).values())
-
     def unacknowledged(self, reader: Deliveries) -> int:
         """Deliveries of a (partition, offset) never acknowledged, or with other bytes."""
         return sum(1 for p, o, payload in reader.seen if self.acked.get((p, o)) != payload)
@@ -126,7 +127,7 @@ class SoakReport:
     def ok(self) -> bool:
         return (bool(self.acked) and not self.errors and self.producer_disorder == 0
                 and not self.acked_twice
-                and all(self.lost(r) == self.duplicates(r) == r.out_of_order
+                and all(r.lost(self.acked) == r.duplicates() == r.out_of_order
                         == self.unacknowledged(r) == 0 for r in self.readers))
 
     def lines(self) -> list[str]:
@@ -139,8 +140,9 @@ class SoakReport:
                f"({rate:.0f} msg/s); producer order violations: {self.producer_disorder}; "
                f"offsets acknowledged twice: {len(self.acked_twice)}"]
         for reader in self.readers:
-            out.append(f"{reader.label}: delivered {reader.count()}, lost {self.lost(reader)}, "
-                       f"duplicates {self.duplicates(reader)}, out of order "
+            out.append(f"{reader.label}: delivered {reader.count()}, "
+                       f"lost {reader.lost(self.acked)}, "
+                       f"duplicates {reader.duplicates()}, out of order "
                        f"{reader.out_of_order}, never acknowledged "
                        f"{self.unacknowledged(reader)}")
         out += [f"  acknowledged twice: partition {p}, offset {o}"
@@ -224,11 +226,12 @@ async def read_high_level(client: IggyClient, reader: int, deliveries: Deliverie
     await consumer.consume_messages(record, done)
 
 
-async def guarded(label: str, work, report: SoakReport) -> None:
+async def guarded(label: str, work, errors: list[str]) -> None:
+    """Await ``work``; an exception it raises is noted in ``errors``, not raised."""
     try:
         await work
-    except Exception as error:  # noqa: BLE001 - every client error is a soak finding
-        report.errors.append(f"{label}: {type(error).__name__}: {error}")
+    except Exception as error:  # noqa: BLE001 - every client error is a finding
+        errors.append(f"{label}: {type(error).__name__}: {error}")
 
 
 def delivered_all(report: SoakReport) -> bool:
@@ -257,18 +260,18 @@ async def run_soak(address: str, clients: int = 32, duration: float = 30.0,
     for i in range(roles.singles):
         mine = [p for p in range(partitions) if p % roles.singles == i]
         readers.append(guarded(f"single {i}", read_single(await connect(address), i, mine,
-                                                         singles, done), report))
+                                                         singles, done), report.errors))
     for i in range(roles.high_level):
         readers.append(guarded(f"consumer_group() member {i}", read_high_level(
-            await connect(address), i, high, done), report))
+            await connect(address), i, high, done), report.errors))
     for i in range(roles.low_level):
         readers.append(guarded(f"join+poll member {i}", read_low_level(
-            await connect(address), i, low, done), report))
+            await connect(address), i, low, done), report.errors))
     reader_tasks = [asyncio.ensure_future(reader) for reader in readers]
     producer_clients = [await connect(address) for _ in range(roles.producers)]
     until = time.monotonic() + duration
     await asyncio.gather(*(guarded(f"producer {i}", produce(
-        client, i, report, until, random.Random(rng.random()), pause), report)
+        client, i, report, until, random.Random(rng.random()), pause), report.errors)
         for i, client in enumerate(producer_clients)))
     drain_started = time.monotonic()
     while not delivered_all(report) and time.monotonic() - drain_started < drain_timeout:

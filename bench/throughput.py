@@ -27,6 +27,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.memory import memory_mb
 from bench.phases import BenchError, Server, WorkloadRun
 from bench.workloads import HTTP, WORKLOADS, Workload
 from coursekit.scripts import exit_now
@@ -132,14 +133,6 @@ def report(all_figures: list[Figures], real: bool) -> list[str]:
     return misses
 
 
-def peak_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def run(args: argparse.Namespace) -> int:
     chosen = [w for w in WORKLOADS if not args.only or w.name in args.only]
     for workload in chosen:
@@ -167,7 +160,7 @@ async def run(args: argparse.Namespace) -> int:
                 null_process.wait(10)
         print()
         misses = report(all_figures, bool(args.real))
-        rss = peak_rss_mb(sandbox.pid)
+        rss = memory_mb(sandbox.pid).get("VmHWM", float("nan"))
         stored = sum(f.workload.sent * (args.reps + 1) for f in all_figures)
         print(f"\nsandbox peak RSS after storing {stored:,} messages: {rss:.0f} MB "
               f"(target < {RSS_TARGET_MB} MB)")

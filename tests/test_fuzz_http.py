@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox.launch import SandboxProcess, start_sandbox
+from tests.http_json import topic_body
 from tests.server_probe import answers_ping, assert_alive
 from tests.test_fuzz_wire import assert_no_traceback
 
@@ -134,10 +135,7 @@ def http_server(tmp_path_factory) -> Iterator[tuple[SandboxProcess, str]]:
         token = login(server.http_url)
         assert token, "the HTTP API does not log in; see " + str(log)
         for method, path, body in (("POST", "/streams", {"name": "fuzz"}),
-                                   ("POST", "/streams/fuzz/topics",
-                                    {"name": "t", "partitions_count": 2,
-                                     "compression_algorithm": "none", "message_expiry": 0,
-                                     "max_topic_size": 0}),
+                                   ("POST", "/streams/fuzz/topics", topic_body("t", 2)),
                                    ("POST", "/streams/fuzz/topics/t/consumer-groups",
                                     {"name": "g"})):
             status, answer = send(server.http_url, method, path, json.dumps(body).encode(),

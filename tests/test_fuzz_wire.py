@@ -34,13 +34,13 @@ from sandbox.wire.framing import LAST_KNOWN_COMMAND
 from tests.server_probe import answers_ping, assert_alive, rss_mb
 from tests.wire_client import (
     HEADER_SIZE,
+    OP_REGISTER,
     closed_by_server,
     open_connection,
     read_reply,
     request_frame,
 )
 from tests.wire_session import (
-    OP_REGISTER,
     RESULT_FRAMED,
     error_code,
     eviction_reason,

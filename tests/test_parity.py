@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ROOT_CREDENTIALS
 
 from sandbox.launch import SandboxProcess, start_sandbox
 from tests.parity import golden
@@ -30,14 +31,13 @@ from tests.parity.scenarios import SCENARIOS
 
 REPLAY_CLEANER_INTERVAL = 0.2  # seconds; the scenarios' waits scale with it
 ARCHITECTURE = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
-ROOT = {"IGGY_ROOT_USERNAME": "iggy", "IGGY_ROOT_PASSWORD": "iggy"}
 
 
 @pytest.fixture(scope="module")
 def parity_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
     data_dir = tmp_path_factory.mktemp("parity") / "data"
     process = start_sandbox(data_dir=data_dir, log_file=data_dir.with_suffix(".log"),
-                            env={**os.environ, **ROOT},
+                            env={**os.environ, **ROOT_CREDENTIALS},
                             extra_args=("--cleaner-interval", str(REPLAY_CLEANER_INTERVAL)))
     try:
         yield process

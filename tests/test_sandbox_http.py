@@ -35,7 +35,7 @@ from apache_iggy import (
 from sandbox.http.app import HttpFront
 from sandbox.http.context import TOKENS
 from sandbox.state.system import System
-from tests.permission_flags import GLOBAL_FLAGS, STREAM_FLAGS, TOPIC_FLAGS
+from tests.http_json import GLOBAL_FLAGS, STREAM_FLAGS, TOPIC_FLAGS, topic_body
 
 U64_MAX = 2**64 - 1
 
@@ -97,12 +97,6 @@ def topic(api: Api, unique) -> tuple[str, str]:
     api.ok("POST", "/streams", {"name": stream})
     api.ok("POST", f"/streams/{stream}/topics", topic_body("t", 3))
     return stream, "t"
-
-
-def topic_body(name: str, partitions: int) -> dict:
-    """Every field Iggy requires to create a topic (0 = the server's default)."""
-    return {"name": name, "partitions_count": partitions, "compression_algorithm": "none",
-            "message_expiry": 0, "max_topic_size": 0}
 
 
 def flags(names: tuple[str, ...], *granted: str) -> dict[str, bool]:

@@ -24,6 +24,7 @@ from apache_iggy import (
     PollingStrategy,
     SendMessage,
 )
+from conftest import ROOT_CREDENTIALS
 
 from helpers.connection import connect
 from helpers.offsets import store_offset
@@ -280,7 +281,7 @@ def test_the_cleaner_interval_is_read_as_iggy_reads_it(monkeypatch, capsys):
 @pytest.fixture
 def quick_cleaner(sandbox_only):
     """An in-memory sandbox whose cleaner runs every 0.2 s, with a 1 MiB max message size."""
-    env = {**os.environ, "IGGY_ROOT_USERNAME": "iggy", "IGGY_ROOT_PASSWORD": "iggy"}
+    env = {**os.environ, **ROOT_CREDENTIALS}
     with start_sandbox(extra_args=("--cleaner-interval", "0.2", "--max-message-size", "1 MiB"),
                        env=env) as process:
         yield process

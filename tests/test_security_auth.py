@@ -15,9 +15,8 @@ import time
 import pytest
 from apache_iggy import AutoLogin, IggyClient, SendMessage, TcpConfig, TcpReconnectionConfig
 
-from tests.wire_client import open_connection, read_reply, request_frame
+from tests.wire_client import OP_REGISTER, open_connection, read_reply, request_frame
 from tests.wire_session import (
-    OP_REGISTER,
     eviction_reason,
     exchange,
     logged_in,

@@ -12,9 +12,15 @@ from __future__ import annotations
 import socket
 import struct
 
-from tests.wire_client import HEADER_SIZE, Reply, open_connection, read_reply, request_frame
+from tests.wire_client import (
+    HEADER_SIZE,
+    OP_REGISTER,
+    Reply,
+    open_connection,
+    read_reply,
+    request_frame,
+)
 
-OP_REGISTER = 1
 COMMAND_EVICTION = 13
 PROTOCOL_VERSION = 0x2C00  # 0.11.0, what the 0.9.0 SDK sends
 # Writes whose replies start with a result section (reference §1.7); not DeleteSegments

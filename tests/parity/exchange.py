@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 from apache_iggy import AutoLogin, IggyClient, TcpConfig, TcpReconnectionConfig
 
-from tests.parity.plain import plain
+from tests.parity.plain import plain, text_or_hex
 
 # The response headers a learner or a client library acts on; everything else (Date,
 # Content-Length, Server, ...) varies or does not matter and is left out.
@@ -159,7 +159,7 @@ class Session:
         if json_body is not NO_BODY:
             request["json"] = json_body
         elif data is not None:
-            request["data"] = _text_or_hex(data)
+            request["data"] = text_or_hex(data)
         answer = await self.send(method, path, sent, body)
         self._record({"step": self._unique(step), "request": request,
                       "response": {"status": answer.status, "headers": answer.headers,
@@ -242,14 +242,7 @@ def _body(raw: bytes, content_type: str) -> Any:
     if content_type == "application/zip":
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             return {"zip": sorted(archive.namelist())}
-    return _text_or_hex(raw)
-
-
-def _text_or_hex(data: bytes) -> str:
-    try:
-        return data.decode()
-    except UnicodeDecodeError:
-        return "hex:" + data.hex()
+    return text_or_hex(raw)
 
 
 def _summary(args: tuple, kwargs: dict) -> list:

@@ -24,7 +24,7 @@ def plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, bytes):
-        return _text_or_hex(value)
+        return text_or_hex(value)
     if isinstance(value, timedelta):
         return {"microseconds": value // timedelta(microseconds=1)}
     if isinstance(value, list | tuple):
@@ -62,7 +62,8 @@ def _property_names(kind: type) -> list[str]:
                   and not name.startswith("_"))
 
 
-def _text_or_hex(data: bytes) -> str:
+def text_or_hex(data: bytes) -> str:
+    """``data`` as text when it is UTF-8, else as "hex:" and its hex digits."""
     try:
         return data.decode()
     except UnicodeDecodeError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apache_iggy import Consumer, PollingStrategy, SendMessage
 
+from tests.http_json import topic_body
 from tests.parity.exchange import Session
 from tests.parity.scenarios import commands, scenario
 
@@ -82,9 +83,8 @@ async def consumer_groups(s: Session) -> None:
 async def consumer_groups_over_http(s: Session) -> None:
     token = await s.http_login("log in")
     await s.http("create a stream", "POST", "/streams", json_body={"name": STREAM}, token=token)
-    await s.http("create a topic", "POST", f"/streams/{STREAM}/topics", json_body={
-        "name": TOPIC, "partitions_count": 2, "compression_algorithm": "none",
-        "message_expiry": 0, "max_topic_size": 0}, token=token)
+    await s.http("create a topic", "POST", f"/streams/{STREAM}/topics",
+                 json_body=topic_body(TOPIC, 2), token=token)
     url = f"/streams/{STREAM}/topics/{TOPIC}/consumer-groups"
     await s.http("create a group", "POST", url, json_body={"name": GROUP}, token=token)
     await s.http("create a group whose name exists", "POST", url, json_body={"name": GROUP},

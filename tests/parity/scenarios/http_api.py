@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import base64
 
+from tests.http_json import GLOBAL_FLAGS, STREAM_FLAGS, topic_body
 from tests.parity.exchange import Session
 from tests.parity.scenarios import scenario
-from tests.permission_flags import GLOBAL_FLAGS, STREAM_FLAGS
 
 STREAM, TOPIC = "parity-http-api", "events"
-TOPIC_FIELDS = {"name": TOPIC, "partitions_count": 1, "compression_algorithm": "none",
-                "message_expiry": 0, "max_topic_size": 0}
+TOPIC_FIELDS = topic_body(TOPIC, 1)
 
 
 @scenario

@@ -8,6 +8,7 @@ import struct
 
 from apache_iggy import Consumer, Partitioning, PollingStrategy, SendMessage
 
+from tests.http_json import topic_body
 from tests.parity.exchange import Session
 from tests.parity.scenarios import commands, scenario
 
@@ -105,9 +106,8 @@ def _b64(data: bytes | str) -> str:
 async def messages_over_http(s: Session) -> None:
     token = await s.http_login("log in")
     await s.http("create a stream", "POST", "/streams", json_body={"name": STREAM}, token=token)
-    await s.http("create a topic", "POST", f"/streams/{STREAM}/topics", json_body={
-        "name": TOPIC, "partitions_count": 2, "compression_algorithm": "none",
-        "message_expiry": 0, "max_topic_size": 0}, token=token)
+    await s.http("create a topic", "POST", f"/streams/{STREAM}/topics",
+                 json_body=topic_body(TOPIC, 2), token=token)
     url = f"/streams/{STREAM}/topics/{TOPIC}/messages"
     to_partition_1 = {"kind": "partition_id", "value": _b64(struct.pack("<I", 1))}
     await s.http("send two messages to partition 1", "POST", url, json_body={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apache_iggy import Consumer, IggyClient, PollingStrategy, SendMessage
 
+from tests.http_json import topic_body
 from tests.parity.exchange import Session
 from tests.parity.scenarios import commands, scenario
 
@@ -84,9 +85,8 @@ async def offsets_over_tcp(s: Session) -> None:
 async def offsets_over_http(s: Session) -> None:
     token = await s.http_login("log in")
     await s.http("create a stream", "POST", "/streams", json_body={"name": STREAM}, token=token)
-    await s.http("create a topic", "POST", f"/streams/{STREAM}/topics", json_body={
-        "name": TOPIC, "partitions_count": 1, "compression_algorithm": "none",
-        "message_expiry": 0, "max_topic_size": 0}, token=token)
+    await s.http("create a topic", "POST", f"/streams/{STREAM}/topics",
+                 json_body=topic_body(TOPIC, 1), token=token)
     await s.http("send three messages", "POST", f"/streams/{STREAM}/topics/{TOPIC}/messages",
                  json_body={"partitioning": {"kind": "partition_id", "value": "AAAAAA=="},
                             "messages": [{"id": n, "payload": "bQ=="} for n in (1, 2, 3)]},

@@ -7,6 +7,7 @@ import asyncio
 
 from apache_iggy import Consumer, HttpConfig, IggyClient, PollingStrategy, SendMessage
 
+from tests.http_json import topic_body
 from tests.parity.exchange import CLIENT_TIMEOUT, Session
 from tests.parity.scenarios import scenario
 
@@ -22,9 +23,7 @@ async def sdk_over_http(s: Session) -> None:
     await s.sdk("create a stream", client.create_stream, STREAM)
     token = await s.http_login("log in over plain HTTP")
     await s.http("create a topic over plain HTTP", "POST", f"/streams/{STREAM}/topics",
-                 json_body={"name": "events", "partitions_count": 2,
-                            "compression_algorithm": "none", "message_expiry": 0,
-                            "max_topic_size": 0}, token=token)
+                 json_body=topic_body("events", 2), token=token)
     await s.sdk("get the stream", client.get_stream, STREAM)
     await s.sdk("get a missing stream", client.get_stream, "parity-missing")
     await s.sdk("get the topic", client.get_topic, STREAM, "events")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from apache_iggy import IggyExpiry, MaxTopicSize, SendMessage
 
+from tests.http_json import topic_body
 from tests.parity.exchange import Session
 from tests.parity.scenarios import commands, scenario
 
@@ -116,8 +117,7 @@ async def topics_over_http(s: Session) -> None:
     await s.http("create a stream", "POST", "/streams", json_body={"name": "parity-http"},
                  token=token)
     base = "/streams/parity-http/topics"
-    full = {"name": "orders", "partitions_count": 2, "compression_algorithm": "none",
-            "message_expiry": 0, "max_topic_size": 0}
+    full = topic_body("orders", 2)
     await s.http("create a topic", "POST", base, json_body=full, token=token)
     await s.http("create a topic whose name exists", "POST", base, json_body=full, token=token)
     await s.http("create a topic with expiry and size cap", "POST", base, json_body={
