@@ -69,21 +69,24 @@ doctor: $(RUNTIME) ## check the setup: Python, SDK, which server answers, login,
 lint: $(DEV) ## check the code style (ruff)
 	$(PY) -m ruff check .
 
+# pytest with $(1), then ARGS (left out of $(call ...), where a comma would split it).
 # pytest exits 5 when it collects no test: here that is a broken suite, not a success.
+define run_pytest
+	@status=0; $(PY) -m pytest $(1) $(ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make $@: pytest collected no tests, which counts as a failure" >&2; fi; \
+	exit $$status
+endef
+
 # The SDK maintainers' own suite runs last (not with ARGS), against the same server.
 test: export COURSE_SMALL = 1
 test: lint ## lint, run the tests (they start their own sandboxes), then the conformance suite
-	@status=0; $(PY) -m pytest $(ARGS) || status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests, which counts as a failure" >&2; fi; \
-	exit $$status
+	$(call run_pytest)
 	@if [ -z "$(ARGS)" ]; then $(PY) -m tests.conformance -q; fi
 
 # Needs Chromium from the system's packages (apt-get install chromium); Playwright drives it.
 test-browser: export COURSE_SMALL = 1
 test-browser: $(BROWSER) ## run every notebook in JupyterLab in headless Chromium (screenshots: .cache/screenshots/)
-	@status=0; $(PY) -m pytest -m browser tests/test_browser.py $(ARGS) || status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test-browser: pytest collected no tests, which counts as a failure" >&2; fi; \
-	exit $$status
+	$(call run_pytest,-m browser tests/test_browser.py)
 
 # Runs against an Iggy 0.9.0 that is already running (docker compose up -d) at
 # IGGY_TCP_ADDRESS / IGGY_HTTP_URL: only the tests that talk to it (tests/conftest.py says

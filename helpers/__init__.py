@@ -50,7 +50,6 @@ in Jupyter).
 from importlib import import_module
 from typing import Any
 
-from coursekit.doctor import doctor
 from coursekit.server_control import restart_server
 from coursekit.settings import get_settings, size
 from helpers.connection import (
@@ -81,9 +80,11 @@ from helpers.tokens import (
 )
 from helpers.wire import poll_raw
 
-# pandas and matplotlib take seconds to import: load them on first use, so the client
-# scripts and `python -m coursekit.reset` (which need neither) start quickly.
+# pandas and matplotlib take seconds to import, and the doctor brings platform and
+# importlib.metadata: load them on first use, so the client scripts and
+# `python -m coursekit.reset` (which need none of them) start quickly.
 _LAZY = {
+    "doctor": "coursekit.doctor",
     "consume": "helpers.messaging",
     "messages_frame": "helpers.messaging",
     "produce": "helpers.messaging",

@@ -72,19 +72,12 @@ async def _send(
     tail: bytes = b"",
 ) -> bytes:
     """Send an offset command (consumer, stream, topic, partition, ``tail``); return the reply."""
-    request = (
-        wire.consumer(who)
-        + wire.identifier(stream)
-        + wire.identifier(topic)
-        + struct.pack("<BI", 1, partition_id)
-        + tail
+    action = "reading" if code == GET_CONSUMER_OFFSET else "storing"
+    return await wire.send(
+        client,
+        code,
+        wire.partition_target(who, stream, topic, partition_id) + tail,
+        f"{action} the offset of {wire.consumer_id(who)!r} on {stream}/{topic} partition "
+        f"{partition_id}",
+        hint="do the stream, topic and partition exist?",
     )
-    try:
-        return await client.send_binary_request(code, request)
-    except RuntimeError as error:
-        action = "reading" if code == GET_CONSUMER_OFFSET else "storing"
-        who_id = who.id if isinstance(who, Consumer) else who
-        raise RuntimeError(
-            f"{action} the offset of {who_id!r} on {stream}/{topic} partition "
-            f"{partition_id} failed: {error} (do the stream, topic and partition exist?)"
-        ) from None

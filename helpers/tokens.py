@@ -40,13 +40,13 @@ async def create_personal_access_token(
     ``expiry`` is how long it stays valid (None: forever); the server keeps only a hash.
     """
     body = _name(name) + struct.pack("<Q", _micros(expiry))
-    reply = await _send(client, CREATE_PERSONAL_ACCESS_TOKEN, body, f"creating token {name!r}")
+    reply = await wire.send(client, CREATE_PERSONAL_ACCESS_TOKEN, body, f"creating token {name!r}")
     return reply[1 : 1 + reply[0]].decode()
 
 
 async def personal_access_tokens(client: IggyClient) -> list[TokenInfo]:
     """The logged-in user's tokens: names and expiry times."""
-    reply = await _send(client, GET_PERSONAL_ACCESS_TOKENS, b"", "listing tokens")
+    reply = await wire.send(client, GET_PERSONAL_ACCESS_TOKENS, b"", "listing tokens")
     tokens, position = [], 0
     while position < len(reply):
         length = reply[position]
@@ -59,7 +59,7 @@ async def personal_access_tokens(client: IggyClient) -> list[TokenInfo]:
 
 async def delete_personal_access_token(client: IggyClient, name: str) -> None:
     """Delete one of the logged-in user's tokens: logging in with it fails from now on."""
-    await _send(client, DELETE_PERSONAL_ACCESS_TOKEN, _name(name), f"deleting token {name!r}")
+    await wire.send(client, DELETE_PERSONAL_ACCESS_TOKEN, _name(name), f"deleting token {name!r}")
 
 
 def _name(name: str) -> bytes:
@@ -75,10 +75,3 @@ def _micros(expiry: timedelta | None) -> int:
     if micros <= 0:
         raise ValueError(f"expiry must be positive, got {expiry}")
     return micros
-
-
-async def _send(client: IggyClient, code: int, body: bytes, action: str) -> bytes:
-    try:
-        return await client.send_binary_request(code, body)
-    except RuntimeError as error:
-        raise RuntimeError(f"{action} failed: {error}") from None

@@ -2,8 +2,9 @@
 
 ``client.send_binary_request(code, body)`` sends any command but the logins on the client's
 own connection and returns the reply body (the result section, if any, removed). This
-module builds the parts those bodies share and fetches polled batches as raw bytes, which
-notebook 10 takes apart by hand.
+module builds the parts those bodies share, sends them (``send``: one error message for
+every command) and fetches polled batches as raw bytes, which notebook 10 takes apart by
+hand.
 """
 
 from __future__ import annotations
@@ -34,10 +35,43 @@ def name(value: str) -> bytes:
     return bytes([len(encoded)]) + encoded
 
 
+def consumer_id(who: str | int | Consumer) -> str | int:
+    """The name or id of a consumer given as a name, an id or a ``Consumer``."""
+    return who.id if isinstance(who, Consumer) else who
+
+
 def consumer(who: str | int | Consumer) -> bytes:
     """A consumer on the wire: its kind (single or group), then its identifier."""
     kind = _GROUP if isinstance(who, Consumer.Group) else _SINGLE
-    return bytes([kind]) + identifier(who.id if isinstance(who, Consumer) else who)
+    return bytes([kind]) + identifier(consumer_id(who))
+
+
+def partition_target(
+    who: str | int | Consumer, stream: str | int, topic: str | int, partition_id: int
+) -> bytes:
+    """The head of a command about one consumer on one partition: the consumer, the stream,
+    the topic, then the partition id (a present flag, then a u32)."""
+    return (
+        consumer(who)
+        + identifier(stream)
+        + identifier(topic)
+        + struct.pack("<BI", 1, partition_id)
+    )
+
+
+async def send(
+    client: IggyClient, code: int, body: bytes, action: str, hint: str = ""
+) -> bytes:
+    """Send command ``code`` with ``body`` and return the reply body. A refusal becomes
+    ``RuntimeError("<action> failed: <the server's error>")``, with `` (<hint>)`` after it
+    when a hint is given."""
+    try:
+        return await client.send_binary_request(code, body)
+    except RuntimeError as error:
+        message = f"{action} failed: {error}"
+        if hint:
+            message += f" ({hint})"
+        raise RuntimeError(message) from None
 
 
 async def poll_raw(
@@ -54,16 +88,10 @@ async def poll_raw(
     server sent it: ``POLL_REPLY_HEAD`` (16 bytes), then the stored batches, each a
     256-byte batch header followed by its message frames. Nothing is committed."""
     body = (
-        consumer(who)
-        + identifier(stream)
-        + identifier(topic)
-        + struct.pack("<BI", 1, partition_id)
+        partition_target(who, stream, topic, partition_id)
         + struct.pack("<BQ", _BY_OFFSET, offset)
         + struct.pack("<IB", count, 0)  # count; auto_commit off
     )
-    try:
-        return await client.send_binary_request(POLL_MESSAGES, body)
-    except RuntimeError as error:
-        raise RuntimeError(
-            f"polling {stream}/{topic} partition {partition_id} failed: {error}"
-        ) from None
+    return await send(
+        client, POLL_MESSAGES, body, f"polling {stream}/{topic} partition {partition_id}"
+    )
